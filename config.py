@@ -1,0 +1,97 @@
+"""Paths, CRS constants and styles, in one place.
+
+Every path can be overridden by an environment variable (``RRMAP_<NAME>``), so tests and deployments can point the
+app at other data without touching code.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _path(env: str, default: Path) -> Path:
+    value = os.environ.get(env)
+    return Path(value).expanduser().resolve() if value else default
+
+
+DATA_DIR = _path("RRMAP_DATA_DIR", ROOT / "data")
+SEEDS_DIR = _path("RRMAP_SEEDS_DIR", DATA_DIR / "seeds")
+PLANS_DIR = _path("RRMAP_PLANS_DIR", DATA_DIR / "plans")
+BOUNDARIES_DIR = _path("RRMAP_BOUNDARIES_DIR", DATA_DIR / "boundaries")
+GAZETTEER_PATH = _path("RRMAP_GAZETTEER", DATA_DIR / "gazetteer" / "towns.csv")
+OVERRIDES_PATH = _path("RRMAP_OVERRIDES", DATA_DIR / "overrides.csv")
+STATIC_DIR = ROOT / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+# URL under which Streamlit serves STATIC_DIR (server.enableStaticServing).
+STATIC_URL = os.environ.get("RRMAP_STATIC_URL", "app/static")
+
+# Upload limit for imported GIS layers, in megabytes.
+MAX_UPLOAD_MB = float(os.environ.get("RRMAP_MAX_UPLOAD_MB", "50"))
+
+# Tianditu key: environment first; the app also looks in Streamlit secrets.
+TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
+
+MUNICIPAL_ADCODE = "500000"
+
+# Plans shipped with the app: adcode -> seed file.  Names and titles live in the plan files themselves.
+PLAN_SEEDS: dict[str, str] = {
+    "500000": "003_0d11fb7ed90ad6b5.txt",
+    "500235": "000_2e7bb5e9f614147b.txt",
+    "500102": "001_ae86d29fb66c2de9.txt",
+    "500243": "002_eefb3a1e320b8b53.txt",
+    "500229": "004_692d394dc8e87a94.txt",
+}
+
+# --- CRS ------------------------------------------------------------------------------------------------------
+WGS84 = "EPSG:4326"          # everything inside the app
+CGCS2000 = "EPSG:4490"       # geographic CGCS2000 (lat/lon axis order in the EPSG definition)
+WEB_MERCATOR = "EPSG:3857"
+# CGCS2000 3-degree Gauss-Krüger zones covering Chongqing (central meridians 105/108/111°E).
+GK_ZONES: dict[int, dict[str, str]] = {
+    35: {"cm": "105", "no_prefix": "EPSG:4544", "prefix": "EPSG:4523"},
+    36: {"cm": "108", "no_prefix": "EPSG:4545", "prefix": "EPSG:4524"},
+    37: {"cm": "111", "no_prefix": "EPSG:4546", "prefix": "EPSG:4525"},
+}
+
+# --- Vocabularies ---------------------------------------------------------------------------------------------
+CATEGORIES: dict[str, str] = {
+    "demo_town": "示范乡镇",
+    "demo_village": "示范村",
+    "relocation_site": "易地搬迁安置点",
+    "industrial_park": "产业园区",
+    "industrial_belt": "产业带",
+    "industry_cluster": "产业集群",
+    "infrastructure": "基础设施",
+    "public_service": "公共服务",
+    "tourism_site": "文旅景区",
+    "ecological": "生态保护",
+    "other": "其他",
+}
+
+PRECISIONS: dict[str, str] = {
+    "exact": "精确坐标（用户提供）",
+    "town": "乡镇驻地",
+    "multi_town": "多个乡镇驻地",
+    "schematic": "示意位置（经锚点绘制）",
+    "county": "区县范围",
+    "unlocated": "无法定位",
+}
+
+# --- Styles ---------------------------------------------------------------------------------------------------
+# Colour-blind-aware palette (Okabe-Ito + Tableau) and a Font Awesome icon name per category.
+CATEGORY_STYLE: dict[str, dict[str, str]] = {
+    "demo_town": {"color": "#D55E00", "icon": "star"},
+    "demo_village": {"color": "#E69F00", "icon": "home"},
+    "relocation_site": {"color": "#CC79A7", "icon": "building"},
+    "industrial_park": {"color": "#0072B2", "icon": "industry"},
+    "industrial_belt": {"color": "#56B4E9", "icon": "road"},
+    "industry_cluster": {"color": "#009E73", "icon": "leaf"},
+    "infrastructure": {"color": "#6A3D9A", "icon": "wrench"},
+    "public_service": {"color": "#B15928", "icon": "plus-square"},
+    "tourism_site": {"color": "#F0E442", "icon": "camera"},
+    "ecological": {"color": "#33A02C", "icon": "tree"},
+    "other": {"color": "#7F7F7F", "icon": "info-circle"},
+}
+BOUNDARY_STYLE = {"color": "#444444", "weight": 1.2, "fillColor": "#f4f1ea", "fillOpacity": 0.35}

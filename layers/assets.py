@@ -1,0 +1,116 @@
+"""Serve folium's JavaScript/CSS from the app itself instead of CDNs.
+
+folium and its plugins declare their assets as ``default_js`` / ``default_css`` lists of (name, CDN URL).  We
+replace each with the copy installed from the npm registry into ``static/vendor`` (see scripts/vendor_assets.py),
+or drop it where the map does not need it (jQuery, Bootstrap, glyphicons).  An asset we do not know raises
+:class:`OfflineAssetError`, so a new plugin can never silently pull from the internet.
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import branca
+import folium
+
+import config
+
+# folium asset name -> path under static/vendor; None = not needed by our maps.
+LOCAL_ASSETS: dict[str, str | None] = {
+    "leaflet": "leaflet/dist/leaflet.js",
+    "leaflet_css": "leaflet/dist/leaflet.css",
+    "jquery": None,
+    "bootstrap": None,
+    "bootstrap_css": None,
+    "glyphicons_css": None,
+    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
+    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
+    "awesome_markers_font_css": "@fortawesome/fontawesome-free/css/all.min.css",
+    "awesome_rotate_css": None,
+    "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
+}
+
+
+class OfflineAssetError(RuntimeError):
+    """A map element wants an asset that is not installed locally."""
+
+
+def _walk(element: branca.element.Element) -> Iterator[branca.element.Element]:
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def _local(items: list[tuple[str, str]], base_url: str) -> list[tuple[str, str]]:
+    out = []
+    for name, url in items:
+        if name not in LOCAL_ASSETS:
+            raise OfflineAssetError(f"no local copy of map asset {name!r} ({url}); add it to package.json")
+        path = LOCAL_ASSETS[name]
+        if path is not None:
+            out.append((name, f"{base_url.rstrip('/')}/{path}"))
+    return out
+
+
+def localise(fmap: folium.Map, base_url: str | None = None) -> folium.Map:
+    """Point every asset of ``fmap`` (and its children) at ``base_url`` (default: Streamlit's static route).
+
+    Mutates and returns ``fmap``; call it after all layers are added.
+    """
+    base = base_url if base_url is not None else "/" + config.STATIC_URL.strip("/") + "/vendor"
+    for element in _walk(fmap):
+        for attr in ("default_js", "default_css"):
+            items = getattr(element, attr, None)
+            if items:
+                setattr(element, attr, _local(list(items), base))
+    return fmap
+
+
+def asset_path(name: str) -> Path | None:
+    """Filesystem path of a vendored asset, or None if the map does not use it."""
+    rel = LOCAL_ASSETS.get(name)
+    return config.VENDOR_DIR / rel if rel else None
+
+
+_CSS_URL = re.compile(r"url\((['\"]?)(?!data:)([^'\")]+)\1\)")
+
+
+def _inline_css(path: Path) -> str:
+    """CSS with its url(...) references (fonts, images) embedded as data URIs."""
+    css = path.read_text(encoding="utf-8")
+
+    def embed(match: re.Match[str]) -> str:
+        target = (path.parent / match.group(2).split("?")[0].split("#")[0]).resolve()
+        if not target.is_file():
+            return match.group(0)
+        mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        data = base64.b64encode(target.read_bytes()).decode("ascii")
+        return f"url(data:{mime};base64,{data})"
+
+    return _CSS_URL.sub(embed, css)
+
+
+def inline_assets(html: str) -> str:
+    """Replace local <script src>/<link href> of vendored assets with their content (self-contained HTML)."""
+    for name, rel in LOCAL_ASSETS.items():
+        if rel is None:
+            continue
+        path = config.VENDOR_DIR / rel
+        pattern_js = re.compile(rf'<script src="[^"]*/{re.escape(rel)}"></script>')
+        pattern_css = re.compile(rf'<link rel="stylesheet" href="[^"]*/{re.escape(rel)}"\s*/>')
+        if pattern_js.search(html):
+            if not path.is_file():
+                raise OfflineAssetError(f"{path} is missing: run `make assets`")
+            code = path.read_text(encoding="utf-8").replace("</script", "<\\/script")
+            html = pattern_js.sub(lambda _m, c=code: f"<script>{c}</script>", html)
+        if pattern_css.search(html):
+            if not path.is_file():
+                raise OfflineAssetError(f"{path} is missing: run `make assets`")
+            css = _inline_css(path)
+            html = pattern_css.sub(lambda _m, c=css: f"<style>{c}</style>", html)
+    return html

@@ -1,0 +1,61 @@
+"""Copy the front-end files the map needs from node_modules (npm registry) into static/vendor.
+
+Streamlit serves static/ at /app/static/ (server.enableStaticServing), so the map loads Leaflet & co. from the
+app itself and works on an intranet with no internet.  static/vendor is rebuilt, never committed.
+Runs with the system Python (standard library only).
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE = ROOT / "node_modules"
+VENDOR = ROOT / "static" / "vendor"
+
+# package directory -> sub-paths to copy (files or directories)
+FILES: dict[str, list[str]] = {
+    "leaflet": ["dist/leaflet.js", "dist/leaflet.css", "dist/images", "LICENSE"],
+    "leaflet.markercluster": [
+        "dist/leaflet.markercluster.js",
+        "dist/MarkerCluster.css",
+        "dist/MarkerCluster.Default.css",
+        "MIT-LICENCE.txt",
+    ],
+    "leaflet.awesome-markers": [
+        "dist/leaflet.awesome-markers.js",
+        "dist/leaflet.awesome-markers.css",
+        "dist/images",
+        "LICENSE",
+    ],
+    "@fortawesome/fontawesome-free": ["css/all.min.css", "webfonts", "LICENSE.txt"],
+}
+
+
+def main() -> int:
+    if not NODE.is_dir():
+        print("node_modules is missing: run `npm ci` first (make does this)", file=sys.stderr)
+        return 1
+    tmp = VENDOR.with_name("vendor.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for package, parts in FILES.items():
+        for part in parts:
+            src = NODE / package / part
+            dst = tmp / package / part
+            if not src.exists():
+                print(f"missing {src} (package.json out of date?)", file=sys.stderr)
+                return 1
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst)
+            else:
+                shutil.copy2(src, dst)
+    shutil.rmtree(VENDOR, ignore_errors=True)
+    tmp.rename(VENDOR)  # swap in whole, never half-copied
+    print(f"vendored {sum(len(v) for v in FILES.values())} paths into {VENDOR.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

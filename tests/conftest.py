@@ -1,0 +1,134 @@
+"""Shared fixtures: a real `streamlit run app.py` server and a Playwright page on Debian's Chromium.
+
+The browser blocks every request that does not go to localhost (no tiles, no CDNs) and records console errors;
+a test fails if any appeared.  Nothing here sleeps: we poll /_stcore/health and wait on page state.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("RRMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    """Poll Streamlit's health endpoint until it answers ok (or the server dies / time runs out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)  # polling interval of the health check, not a wait for app state
+    raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f}s")
+
+
+def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"rrmap-streamlit-{port}.log"
+    env = {**os.environ, **(env_extra or {})}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    handle = log.open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+    except RuntimeError as exc:
+        proc.kill()
+        raise RuntimeError(f"{exc}\n--- streamlit log ---\n{log.read_text(errors='replace')[-4000:]}") from exc
+    return proc, url, log
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    proc, url, _log = start_streamlit()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", pytrace=False)
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+class ConsoleErrors(list[str]):
+    """Console errors, page errors and blocked outside requests seen by a page."""
+
+
+@pytest.fixture()
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
+    errors = ConsoleErrors()
+    blocked: list[str] = []
+
+    def route(route: object) -> None:
+        host = urlparse(route.request.url).hostname or ""  # type: ignore[attr-defined]
+        if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:", "about:")):  # type: ignore[attr-defined]
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            blocked.append(route.request.url)  # type: ignore[attr-defined]
+            route.abort()  # type: ignore[attr-defined]
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    pg.console_errors = errors  # type: ignore[attr-defined]
+    pg.blocked_requests = blocked  # type: ignore[attr-defined]
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not blocked, f"the page tried to reach the internet: {blocked[:5]}"
+    assert not errors, "browser console errors:\n" + "\n".join(errors[:10])
