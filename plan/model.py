@@ -8,12 +8,13 @@ PLACE_KINDS: dict[str, str] = {
     "town": "镇",
     "township": "乡",
     "subdistrict": "街道",
+    "town_level": "乡镇",  # the text names it only in bare form and never says 镇, 乡 or 街道
     "village": "村",
     "community": "社区",
     "district": "区县",
     "area": "片区",
 }
-TOWN_KINDS = frozenset({"town", "township", "subdistrict"})
+TOWN_KINDS = frozenset({"town", "township", "subdistrict", "town_level"})
 VILLAGE_KINDS = frozenset({"village", "community"})
 SCOPES = frozenset({"places", "county"})
 ATTRIBUTE_KINDS = frozenset({"target", "base", "current", "count", "investment", "other"})
