@@ -2,6 +2,7 @@
 
     python cli.py stats                      counts per plan and category
     python cli.py validate [FILE ...]        check plan data files against the schema and the seeds
+    python cli.py places --county 500235     registered places with location, precision and source
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import config
-from plan.loader import available_plans, load_plans, plan_path, validate_file
+from plan.loader import available_plans, load_plan, load_plans, plan_path, validate_file
 from plan.model import PlanDataError
 
 Command = Callable[[argparse.Namespace], int]
@@ -75,6 +76,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
             assert plan is not None
             print(f"{path.name}: ok ({len(plan.entities)} entities, {len(plan.places)} places)")
     return 1 if failed else 0
+
+
+def _configure_places(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--county", required=True, choices=sorted(config.PLAN_SEEDS), help="plan adcode")
+    parser.add_argument("--unresolved", action="store_true", help="only places that could not be located, and why")
+
+
+@command("places", "registered places of a plan with location, precision and source", _configure_places)
+def cmd_places(args: argparse.Namespace) -> int:
+    from geo.resolve import place_table  # geo stack loads only for the commands that need it
+
+    plan = load_plan(args.county)
+    table = place_table(plan, unresolved_only=args.unresolved)
+    columns = ["place", "kind", "town", "lon", "lat", "precision", "status", "reason", "source"]
+    _print_table(columns, [[row[c] for c in columns] for row in table])
+    located = sum(1 for row in table if row["status"] == "located")
+    print(f"\n{plan.county_name}: {len(table)} places listed, {located} located, {len(table) - located} unlocated")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
