@@ -27,6 +27,7 @@ from pypinyin import Style, lazy_pinyin, pinyin
 
 import config
 from geo.errors import GeoDataError
+from plan.model import TOWN_KINDS
 from plan.names import normalise
 
 TOWN_COLUMNS: tuple[str, ...] = ("county", "name", "norm", "lon", "lat", "source", "geonames_name", "match")
@@ -34,7 +35,6 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "plan", "county", "name", "norm", "kind", "status", "match", "lon", "lat", "geonames_name", "readings",
     "candidates", "note",
 )  # fmt: skip
-TOWN_KINDS = ("town", "township", "subdistrict")
 MAX_READINGS = 64
 # 清水土家族乡 -> 清水: ethnic townships are named by place + nationality.
 _ETHNIC_RE = re.compile(r"^(.{2,}?)(?:.{1,3}?族)+$")

@@ -150,3 +150,17 @@ def test_lookup_accepts_any_written_form(tmp_path: Path) -> None:
     assert gaz.lookup("500229", "咸宜") is not None
     assert gaz.lookup("500229", "咸宜镇") is not None
     assert gaz.lookup("500235", "咸宜镇") is None
+
+
+def test_committed_gazetteer_is_rebuilt_from_the_current_plans(tmp_path: Path) -> None:
+    # Plan registers change when the data is curated; the committed build must follow (`make data`).
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, str(config.ROOT / "scripts" / "build_gazetteer.py"), "--out", str(tmp_path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    for name in ("towns.csv", "report.csv"):
+        committed = (config.GAZETTEER_PATH.parent / name).read_text(encoding="utf-8")
+        assert (tmp_path / name).read_text(encoding="utf-8") == committed, f"{name} is stale: run `make data`"
