@@ -203,6 +203,9 @@ class Resolver:
             return self._checked(entity, row.geometry, "exact", f"用户坐标：{row.source}", (eid,), ())
         if entity.scope == "county" or not entity.places:
             why = "全域性事项，不落点" if entity.scope == "county" else "规划未写明地点"
+            if entity.places:
+                # e.g. a belt along 澎溪河 or 云利路: named, but rivers and roads have no dataset here.
+                why += f"；规划提及{'、'.join(entity.places)}（沿线或片区，无线状/面状坐标数据，不作示意）"
             return Location(eid, None, "county", why)
         anchors = [self.resolve_place(name, entity.places) for name in entity.places]
         located = [a for a in anchors if a.geometry is not None]

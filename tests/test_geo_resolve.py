@@ -219,3 +219,13 @@ def test_real_plans_resolve_inside_their_county(plan_file: Path, boundaries) -> 
             assert lies_within(loc.geometry, polygon), loc.entity_id
         else:
             assert loc.precision in ("county", "unlocated") and loc.reason
+
+
+def test_county_scope_item_names_the_places_it_mentions() -> None:
+    from geo.resolve import resolve_plan
+    from plan.loader import load_plan
+
+    plan = load_plan("500235")
+    belt = next(loc for loc in resolve_plan(plan) if loc.entity_id == "yy-ib-002")  # 柑橘产业示范带 along 澎溪河
+    assert belt.precision == "county" and belt.geometry is None
+    assert "澎溪河" in belt.reason
