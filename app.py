@@ -1,39 +1,542 @@
-"""乡村振兴规划一张图 — Streamlit entry point (thin: page config, sidebar, render_* calls)."""
+"""乡村振兴规划一张图 — Streamlit entry point (thin: page config, sidebar, render_* calls).
+
+State lives in ``st.session_state`` and mirrors the URL (``?county=…&layers=…&sel=…``), so a link reproduces
+the view.  All map, panel, search and chart logic is in ``layers/``; this file only wires it up.
+"""
 from __future__ import annotations
 
-import folium
+from dataclasses import dataclass
+
+import altair as alt
+import geopandas as gpd
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 import config
+from exchange_ui import render_exchange
+from geo.boundaries import load_boundaries
+from geo.crs import wgs84_to_gcj02
+from geo.errors import GeoDataError
+from geo.gazetteer import load_gazetteer
+from gisio.htmlmap import imported_layer
+from gisio.importer import ImportResult
 from layers.assets import localise
+from layers.base import esc, parse_click
+from layers.boundaries import county_outline, designation_colors, district_layers
+from layers.filters import district_items, filter_features, town_of_place, towns_of
+from layers.indicators_view import NATURE_COLORS, chart_frame, common_indicators, table_frame
+from layers.legend import category_counts, legend_html
+from layers.links import ViewState, parse_state, state_params
+from layers.mapview import (
+    BASEMAPS,
+    base_map,
+    basemap_available,
+    counts_by_kind,
+    fit_geometry,
+    focus_view,
+    overlay_groups,
+    selection_geometry,
+    to_display,
+    town_label_list,
+)
+from layers.panel import PANEL_CSS, district_panel_html, feature_panel_html, town_panel_html
+from layers.pipeline import load_features
+from layers.search import index_features, search
+from plan.indicators import IndicatorParseError, indicators_frame, load_indicators
 from plan.loader import available_plans, load_plan
-from plan.model import PlanDataError
+from plan.mentions import build_mentions
+from plan.model import Plan, PlanDataError
 
 st.set_page_config(page_title="乡村振兴规划一张图", page_icon="🗺️", layout="wide")
 
+MAP_HEIGHT = 640
 
-def render_sidebar() -> str | None:
-    st.sidebar.title("乡村振兴规划一张图")
+
+# --- cached loaders (pure functions underneath) ---------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="正在加载规划与定位…")
+def cached_view(county: str) -> tuple[Plan, gpd.GeoDataFrame]:
+    return load_features(county)
+
+
+@st.cache_data(show_spinner=False)
+def cached_boundaries() -> gpd.GeoDataFrame:
+    return load_boundaries("display")
+
+
+@st.cache_data(show_spinner=False)
+def cached_mentions(county: str) -> dict:
+    return build_mentions(load_plan(county))
+
+
+@st.cache_data(show_spinner=False)
+def cached_seats(county: str) -> dict[str, tuple[float, float]]:
+    """Town name (as the plan writes it) -> seat (lon, lat) from the gazetteer."""
+    gazetteer = load_gazetteer()
+    out: dict[str, tuple[float, float]] = {}
+    for town in load_plan(county).towns():
+        seat = gazetteer.lookup(county, town.name)
+        if seat is not None:
+            out[town.name] = (seat.lon, seat.lat)
+    return out
+
+
+@st.cache_data(show_spinner=False)
+def cached_indicators(county: str) -> list:
+    return load_indicators(county)
+
+
+def indicators_table(county: str) -> pd.DataFrame | None:
+    """The headline indicator table for the GeoPackage export (None when the plan's table cannot be parsed)."""
+    try:
+        return indicators_frame(cached_indicators(county))
+    except IndicatorParseError:
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def cached_plan_names() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code in available_plans():
+        try:
+            out[code] = load_plan(code).county_name
+        except PlanDataError:
+            out[code] = code
+    return out
+
+
+def tianditu_key() -> str:
+    if config.TIANDITU_KEY:
+        return config.TIANDITU_KEY
+    try:
+        return str(st.secrets.get("TIANDITU_KEY", ""))
+    except (FileNotFoundError, KeyError, st.errors.StreamlitAPIException):
+        return ""
+    except Exception:  # noqa: BLE001 - a malformed secrets.toml must not break the map; the key is optional
+        return ""
+
+
+# --- state ----------------------------------------------------------------------------------------------------
+
+
+def init_state(codes: list[str]) -> None:
+    """On the first run of a session, take the view from the URL (deep link)."""
+    if st.session_state.get("_init"):
+        return
+    state = parse_state(st.query_params.to_dict(), codes, list(BASEMAPS))
+    st.session_state["_init"] = True
+    st.session_state["county"] = state.county
+    st.session_state["basemap"] = state.basemap
+    for cat in config.CATEGORIES:
+        st.session_state[f"lyr_{cat}"] = cat in state.layers
+    st.session_state["selected"] = state.selected
+    st.session_state["focus"] = state.selected is not None
+
+
+def select(key: str | None, focus: bool) -> None:
+    """Select a feature/town/district (``f:…``/``t:…``/``d:…``); ``focus`` zooms the map to it."""
+    st.session_state["selected"] = key
+    st.session_state["focus"] = focus and key is not None
+
+
+def on_county_change() -> None:
+    select(None, False)
+    for name in ("f_designation", "f_town", "search"):
+        st.session_state.pop(name, None)
+
+
+def current_state() -> ViewState:
+    layers = tuple(c for c in config.CATEGORIES if st.session_state.get(f"lyr_{c}", True))
+    return ViewState(
+        county=st.session_state["county"],
+        layers=layers,
+        selected=st.session_state.get("selected"),
+        basemap=st.session_state.get("basemap", "none"),
+    )
+
+
+# --- sidebar --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    categories: tuple[str, ...]
+    designations: list[str]
+    towns: list[str]
+    query: str
+
+
+def render_sidebar(codes: list[str], names: dict[str, str], plan: Plan | None, features: gpd.GeoDataFrame | None) -> Filters:
+    sb = st.sidebar
+    sb.markdown("## 乡村振兴规划一张图")
+    sb.selectbox(
+        "视图",
+        codes,
+        key="county",
+        format_func=lambda c: ("重庆市（市级规划 · 全市38个区县）" if c == config.MUNICIPAL_ADCODE else f"{names.get(c, c)}（{c}）"),
+        on_change=on_county_change,
+    )
+    key = tianditu_key()
+    sb.selectbox("底图", list(BASEMAPS), key="basemap", format_func=lambda k: BASEMAPS[k].label)
+    ok, why = basemap_available(st.session_state["basemap"], key)
+    if not ok:
+        sb.warning(why + " 当前显示为无底图。")
+    elif BASEMAPS[st.session_state["basemap"]].tiles:
+        sb.caption("在线底图需要访问互联网；内网环境请选择“无底图”。")
+
+    if features is None or plan is None:
+        return Filters((), [], [], "")
+    sb.markdown("#### 图层")
+    total = features["category"].value_counts()
+    drawn = features[features.geometry.notna()]["category"].value_counts()
+    present = [c for c in config.CATEGORIES if c in total.index]
+    cols = sb.columns(2)
+    if cols[0].button("全部显示", width="stretch"):
+        for c in config.CATEGORIES:
+            st.session_state[f"lyr_{c}"] = True
+    if cols[1].button("全部隐藏", width="stretch"):
+        for c in config.CATEGORIES:
+            st.session_state[f"lyr_{c}"] = False
+    for cat in present:
+        style = config.CATEGORY_STYLE[cat]
+        sb.checkbox(
+            f"{config.CATEGORIES[cat]}　图上 {int(drawn.get(cat, 0))} / 共 {int(total[cat])}",
+            key=f"lyr_{cat}",
+            help=f"颜色 {style['color']}，图标 {style['icon']}",
+        )
+    sb.markdown("#### 筛选与搜索")
+    query = sb.text_input("搜索（中文、拼音或首字母，如 liming / lm）", key="search")
+    designations = sorted({d for d in features["designation"] if isinstance(d, str) and d})
+    chosen_des = sb.multiselect("称号/类型", designations, key="f_designation", placeholder="全部")
+    towns = [t.name for t in plan.towns()]
+    chosen_towns = sb.multiselect("乡镇", towns, key="f_town", placeholder="全部") if towns else []
+    layers = tuple(c for c in config.CATEGORIES if st.session_state.get(f"lyr_{c}", True))
+    return Filters(layers, chosen_des, chosen_towns, query)
+
+
+# --- map ------------------------------------------------------------------------------------------------------
+
+
+def display_seats(seats: dict[str, tuple[float, float]], gcj02: bool) -> dict[str, tuple[float, float]]:
+    if not gcj02:
+        return seats
+    return {name: wgs84_to_gcj02(lon, lat) for name, (lon, lat) in seats.items()}
+
+
+def render_map(
+    plan: Plan,
+    features: gpd.GeoDataFrame,
+    shown: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame | None,
+    imported: ImportResult | None = None,
+) -> None:
+    county = plan.county
+    basemap = st.session_state.get("basemap", "none")
+    if not basemap_available(basemap, tianditu_key())[0]:
+        basemap = "none"
+    gcj = BASEMAPS[basemap].gcj02
+    bounds_frame = to_display(boundaries, basemap) if boundaries is not None else None
+    shown_display = to_display(shown, basemap)
+    municipal = plan.is_municipal
+
+    if municipal and bounds_frame is not None:
+        # The static part (districts, legend) comes from all items, not the filtered ones: changing it would
+        # remount the map and lose the user's view on every toggle.
+        items = district_items(features, boundaries)
+        names = cached_plan_names()
+        with_plan = {c: names[c] for c in names if c != config.MUNICIPAL_ADCODE}
+        des_by_district = {c: [d or n for _, n, d in its] for c, its in items.items()}
+        ordered = list(dict.fromkeys(d for ds in des_by_district.values() for d in ds))
+        colors = designation_colors(ordered)
+        boundary_layers = district_layers(bounds_frame, with_plan, des_by_district, colors)
+
+        def not_district(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+            return frame[frame.geometry.map(lambda g: g is not None and g.geom_type not in ("Polygon", "MultiPolygon"))]
+
+        drawn = not_district(shown_display)
+        everything = not_district(features)
+        legend = legend_html(category_counts(everything["category"]), counts_by_kind(everything), colors, "重庆市 图例", municipal=True)
+    else:
+        boundary_layers = county_outline(bounds_frame, county) if bounds_frame is not None else []
+        drawn = shown_display
+        located = features[features.geometry.notna()]
+        legend = legend_html(category_counts(located["category"]), counts_by_kind(located), title=f"{plan.county_name} 图例")
+
+    fit = fit_geometry(bounds_frame, county, shown_display)
+    fmap = base_map(bounds_frame, boundary_layers, legend, basemap, tianditu_key(), fit)
+
+    seats = {} if municipal else display_seats(cached_seats(county), gcj)
+    counts = {k: len(v) for k, v in cached_mentions(county).items()} if seats else {}
+    towns = town_label_list(seats, counts)
+
+    selected = st.session_state.get("selected")
+    focus = st.session_state.get("focus", False)
+    sel_geom = None
+    if selected and selected.startswith("f:"):
+        sel_geom = selection_geometry(features if not gcj else to_display(features, basemap), selected[2:])
+    groups = overlay_groups(drawn, towns, sel_geom if focus else None)
+    if imported is not None:
+        # A GIS team's layer rides with the plan layers (dynamic), so showing it keeps the user's view.
+        groups.append(imported_layer(to_display(imported.gdf, basemap), label_field=imported.name_field))
+    for group in groups:
+        localise(group)  # type: ignore[arg-type]
+    center, zoom = focus_view(sel_geom) if focus else (None, None)
+    if focus and selected and selected.startswith("t:") and selected[2:] in seats:
+        lon, lat = seats[selected[2:]]
+        center, zoom = (round(lat, 6), round(lon, 6)), 12
+    if fit is None:
+        st.info("尚无行政区划边界数据，也没有可定位的要素：地图暂为空白。")
+    out = st_folium(
+        localise(fmap),
+        key=f"map_{county}_{basemap}",
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=["last_object_clicked_tooltip"],
+        feature_group_to_add=groups,
+        center=center,
+        zoom=zoom,
+    )
+    tip = (out or {}).get("last_object_clicked_tooltip")
+    last_key = f"_last_tip_{county}_{basemap}"
+    if tip and tip != st.session_state.get(last_key):
+        st.session_state[last_key] = tip
+        clicked = parse_click(tip)
+        if clicked:
+            select(f"{clicked[0]}:{clicked[1]}", focus=False)
+            st.rerun()
+
+
+# --- panels ---------------------------------------------------------------------------------------------------
+
+
+def render_panel(plan: Plan, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None) -> None:
+    st.markdown(PANEL_CSS, unsafe_allow_html=True)
+    selected = st.session_state.get("selected")
+    if not selected:
+        st.markdown(
+            '<div class="rr-panel rr-muted">点击地图上的要素、乡镇名称或区县，或在下方属性表中选择一行，查看属性、'
+            "规划原文出处与引文。</div>",
+            unsafe_allow_html=True,
+        )
+        return
+    kind, value = selected[0], selected[2:]
+    if kind == "f":
+        hit = features[features["id"] == value]
+        if hit.empty:
+            st.warning("所选要素不在当前规划中。")
+            return
+        row = hit.iloc[0].to_dict()
+        row["note"] = _entity_note(plan, value)
+        st.markdown(feature_panel_html(row, plan.title), unsafe_allow_html=True)
+        lookup = town_of_place(plan)
+        for town in towns_of(row["places"], lookup):
+            mentions = cached_mentions(plan.county).get(town, [])
+            with st.expander(f"规划中关于{town}的表述（{len(mentions)} 处）"):
+                st.markdown(town_panel_html(town, mentions, plan.title), unsafe_allow_html=True)
+    elif kind == "t":
+        mentions = cached_mentions(plan.county).get(value, [])
+        lookup = town_of_place(plan)
+        items = [f"{r['name']}（{config.CATEGORIES.get(r['category'], r['category'])}）"
+                 for _, r in features.iterrows() if value in towns_of(r["places"], lookup)]  # fmt: skip
+        st.markdown(town_panel_html(value, mentions, plan.title, items), unsafe_allow_html=True)
+    elif kind == "d" and boundaries is not None:
+        hit = boundaries[boundaries["adcode"] == value]
+        if hit.empty:
+            return
+        name = hit["name"].iloc[0]
+        items = district_items(features, boundaries).get(value, [])
+        names = cached_plan_names()
+        has_plan = value in names and value != config.MUNICIPAL_ADCODE
+        st.markdown(district_panel_html(name, [(n, d) for _, n, d in items], has_plan), unsafe_allow_html=True)
+        if has_plan:
+            st.button(f"进入{names[value]}规划视图 →", type="primary", on_click=_enter_county, args=(value,),
+                      key="enter_county")  # fmt: skip
+    if st.button("清除选择", key="clear_sel"):
+        select(None, False)
+        st.rerun()
+
+
+def _enter_county(code: str) -> None:
+    st.session_state["county"] = code
+    on_county_change()
+
+
+def _entity_note(plan: Plan, entity_id: str) -> str | None:
+    try:
+        return plan.entity(entity_id).note
+    except KeyError:
+        return None
+
+
+TABLE_COLUMNS = {"name": "名称", "category": "类别", "designation": "称号/类型", "places": "地点", "precision": "定位"}
+
+
+def _table(frame: gpd.GeoDataFrame, extra: dict[str, str] | None = None) -> pd.DataFrame:
+    cols = {**TABLE_COLUMNS, **(extra or {})}
+    out = pd.DataFrame(frame[list(cols)].copy())
+    out["category"] = out["category"].map(lambda c: config.CATEGORIES.get(c, c))
+    out["places"] = out["places"].map(lambda ps: "、".join(ps))
+    out["precision"] = out["precision"].map(lambda p: config.PRECISIONS.get(p, p))
+    out["出处"] = frame["source"].map(lambda s: f"{s.get('section', '')}（第{s['lines'][0]}–{s['lines'][-1]}行）")
+    return out.rename(columns=cols).reset_index(drop=True)
+
+
+def render_table(frame: gpd.GeoDataFrame, key: str, extra: dict[str, str] | None = None) -> None:
+    """An attribute table whose row selection selects (and zooms to) the item."""
+    if frame.empty:
+        st.caption("没有符合条件的条目。")
+        return
+    event = st.dataframe(
+        _table(frame, extra), key=key, on_select="rerun", selection_mode="single-row",
+        width="stretch", hide_index=True, height=min(420, 38 + 35 * len(frame)),
+    )  # fmt: skip
+    rows = event.selection.rows if event and event.selection else []
+    picked = frame["id"].iloc[rows[0]] if rows else None
+    prev_key = f"_prev_{key}"
+    if picked != st.session_state.get(prev_key):
+        st.session_state[prev_key] = picked
+        if picked is not None:
+            select(f"f:{picked}", focus=True)
+            st.rerun()
+
+
+def render_unlocated(plan: Plan, features: gpd.GeoDataFrame) -> None:
+    missing = features[features.geometry.isna()]
+    countywide = missing[missing["precision"] == "county"]
+    unlocated = missing[missing["precision"] != "county"]
+    st.markdown(
+        f"《{esc(plan.title)}》共 {len(features)} 项：图上 {len(features) - len(missing)} 项，"
+        f"全{'市' if plan.is_municipal else '县'}范围 {len(countywide)} 项，无法定位 {len(unlocated)} 项。",
+        unsafe_allow_html=True,
+    )
+    st.markdown(f"**无法定位（{len(unlocated)}）** — 原因如下，可在 data/overrides.csv 补充坐标")
+    render_table(unlocated, "tbl_unlocated", {"reason": "原因"})
+    st.markdown(f"**全{'市' if plan.is_municipal else '县'}范围 / 未点名地点（{len(countywide)}）**")
+    render_table(countywide, "tbl_county", {"reason": "说明"})
+
+
+def render_indicators(plan: Plan) -> None:
+    try:
+        rows = cached_indicators(plan.county)
+    except IndicatorParseError as exc:
+        st.error(f"无法读取该规划的指标表：{exc}")
+        return
+    if not rows:
+        st.info("该规划没有主要指标表。")
+        return
+    st.markdown(f"**《{esc(plan.title)}》主要指标**（原文照录）", unsafe_allow_html=True)
+    st.dataframe(table_frame(rows), hide_index=True, width="stretch")
+    chart = chart_frame(rows)
+    if chart.empty:
+        st.caption("没有同时具有数值基期和数值目标的指标，无法作图。")
+        return
+    chart["标题"] = chart["indicator"] + "｜" + chart["nature"]
+    bars = (
+        alt.Chart(chart)
+        .mark_bar()
+        .encode(
+            x=alt.X("series:N", title=None, sort=alt.SortField("order")),
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color("series:N", title="", legend=alt.Legend(orient="top")),
+            stroke=alt.Stroke("nature:N", title="指标属性",
+                              scale=alt.Scale(domain=list(NATURE_COLORS), range=list(NATURE_COLORS.values()))),
+            strokeWidth=alt.value(2),
+            tooltip=[alt.Tooltip("indicator:N", title="指标"), alt.Tooltip("series:N", title="时点"),
+                     alt.Tooltip("text:N", title="原文"), alt.Tooltip("nature:N", title="属性")],
+        )  # fmt: skip
+        .properties(width=150, height=120)
+    )
+    st.markdown("**基期与目标**（红框为约束性指标，蓝框为预期性指标；各图纵轴独立）")
+    st.altair_chart(
+        bars.facet(facet=alt.Facet("标题:N", title=None, header=alt.Header(labelLimit=220, labelFontSize=11)), columns=4)
+        .resolve_scale(y="independent"),
+        width="content",
+    )
+
+
+def render_comparison(codes: list[str]) -> None:
+    names = cached_plan_names()
+    by_plan = {}
+    for code in codes:
+        try:
+            by_plan[code] = cached_indicators(code)
+        except IndicatorParseError as exc:
+            st.warning(f"{names.get(code, code)}：指标表无法读取（{exc}）")
+    table = common_indicators(by_plan, names)
+    if table.empty:
+        st.info("各规划之间没有相同的指标。")
+        return
+    st.markdown(f"**多个规划共有的指标（{table['指标'].nunique()} 项）**")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+# --- page -----------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
     codes = available_plans()
     if not codes:
-        st.sidebar.warning("data/plans 下没有规划数据文件。")
-        return None
-    return st.sidebar.selectbox("规划", codes, format_func=lambda c: c)
-
-
-def render_map(code: str) -> None:
-    try:
-        plan = load_plan(code)
-    except PlanDataError as exc:
-        st.error(f"规划数据有误：{exc}")
+        st.error("data/plans 下没有规划数据文件，请先添加规划数据（见 data/SCHEMA.md）。")
         return
-    st.subheader(plan.title)
-    fmap = folium.Map(location=[30.0, 107.8], zoom_start=7, tiles=None, control_scale=True)
-    st.info("尚未加载行政区划边界数据。")
-    st_folium(localise(fmap), height=600, use_container_width=True, returned_objects=[])
+    init_state(codes)
+    if st.session_state.get("county") not in codes:
+        st.session_state["county"] = codes[0]
+    names = cached_plan_names()
+    county = st.session_state["county"]
+    plan = features = None
+    try:
+        plan, features = cached_view(county)
+    except PlanDataError as exc:
+        st.error(f"规划数据有误，无法显示该视图：\n\n{exc}")
+    except GeoDataError as exc:
+        st.error(f"地理数据有误：{exc}")
+    filters = render_sidebar(codes, names, plan, features)
+    if plan is None or features is None:
+        return
+    try:
+        boundaries = cached_boundaries()
+    except GeoDataError as exc:
+        st.warning(f"行政区划边界不可用：{exc}")
+        boundaries = None
+
+    ids = search(index_features(features), filters.query) if filters.query.strip() else None
+    shown = filter_features(features, plan, filters.categories, filters.designations, filters.towns, ids)
+
+    st.markdown(
+        f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">{esc(plan.title)}</div>'
+        f'<div style="color:#666">{esc(plan.issuer or "")} {esc(plan.period or "")} · 共 {len(features)} 项规划要素'
+        f"，当前显示 {len(shown)} 项</div>",
+        unsafe_allow_html=True,
+    )
+    left, right = st.columns([5, 2], gap="medium")
+    tabs = st.tabs(["属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"])
+    with tabs[4]:  # runs before the map is drawn, so an imported layer shows on this very run
+        imported = render_exchange(
+            features,
+            shown,
+            title=plan.title,
+            county=plan.county,
+            boundaries=boundaries,
+            indicators=indicators_table(plan.county),
+            key="gisio",
+        )
+    with left:
+        render_map(plan, features, shown, boundaries, imported)
+    with right:
+        render_panel(plan, features, boundaries)
+
+    with tabs[0]:
+        render_table(shown, "tbl_main", {"county_name": "区县"})
+    with tabs[1]:
+        render_unlocated(plan, features)
+    with tabs[2]:
+        render_indicators(plan)
+    with tabs[3]:
+        render_comparison(codes)
+
+    st.query_params.from_dict(state_params(current_state()))
 
 
-code = render_sidebar()
-if code:
-    render_map(code)
+main()

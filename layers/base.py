@@ -1,0 +1,277 @@
+"""Shared pieces of every map layer: escaping, click keys, tooltips/popups, symbology and geometry helpers.
+
+Everything that comes from a data file goes through :func:`esc` before it reaches HTML or JavaScript.  Tooltips
+and popups are bound with JSON-encoded strings (never folium's template literals, which would run ``${…}``),
+and popups do not need jQuery (folium's own ``Popup`` does).
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import branca
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+from shapely.geometry import (
+    GeometryCollection,
+    LineString,
+    MultiLineString,
+    MultiPoint,
+    MultiPolygon,
+    Point,
+    Polygon,
+)
+from shapely.geometry.base import BaseGeometry
+
+import config
+
+DECIMALS = 6
+# Precisions drawn hollow/dashed: the item is not at the drawn place itself (a village at its town seat …).
+APPROXIMATE = frozenset({"town", "multi_town", "schematic"})
+# Categories that *are* towns: at their town seat they are where the plan puts them.
+TOWN_CATEGORIES = frozenset({"demo_town"})
+SELECT_COLOR = "#E4002B"
+
+# --- escaping -------------------------------------------------------------------------------------------------
+
+_JS_UNSAFE = {"`": "&#96;", "$": "&#36;", "\\": "&#92;"}
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value for markup (also neutralises characters special in JS template literals)."""
+    text = "" if value is None else str(value)
+    text = html.escape(text, quote=True)
+    return "".join(_JS_UNSAFE.get(ch, ch) for ch in text)
+
+
+def text(value: Any) -> str | None:
+    """A table cell as text, or None when empty/missing (pandas turns None into NaN in object columns)."""
+    if isinstance(value, str):
+        return value or None
+    return None
+
+
+# --- click keys -----------------------------------------------------------------------------------------------
+# streamlit-folium returns the clicked layer's tooltip as text (textContent).  Every clickable layer carries a
+# hidden key in its tooltip, so a click identifies exactly one thing even when two items share a name.
+
+KEY_KINDS = {"f": "feature", "t": "town", "d": "district"}
+_KEY_RE = re.compile(r"⟦([ftd]):([^⟧]+)⟧")
+
+
+def click_key(kind: str, value: str) -> str:
+    """Hidden marker put into a tooltip: ``⟦f:yy-dv-001⟧``; ``kind`` is f (feature), t (town) or d (district)."""
+    if kind not in KEY_KINDS:
+        raise ValueError(f"unknown click key kind {kind!r}")
+    return f'<span hidden class="rr-key">⟦{kind}:{esc(value)}⟧</span>'
+
+
+def parse_click(tooltip_text: str | None) -> tuple[str, str] | None:
+    """``(kind, value)`` of the key inside a returned tooltip text, or None."""
+    if not tooltip_text:
+        return None
+    match = _KEY_RE.search(tooltip_text)
+    if not match:
+        return None
+    return match.group(1), html.unescape(match.group(2))
+
+
+# --- tooltip / popup elements ---------------------------------------------------------------------------------
+
+
+class BoundTooltip(MacroElement):
+    """``layer.bindTooltip(html)`` with the HTML passed as a JSON string (no template-literal injection)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, {{ this.options|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, html_text: str, sticky: bool = False, permanent: bool = False, cls: str = "rr-tip") -> None:
+        super().__init__()
+        self._name = "BoundTooltip"
+        self.html = html_text
+        self.options = {"sticky": sticky, "permanent": permanent, "className": cls, "direction": "top"}
+
+
+class BoundPopup(MacroElement):
+    """``layer.bindPopup(html)`` without jQuery (folium's Popup wraps its content with ``$``)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {{ this.options|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, html_text: str, max_width: int = 340) -> None:
+        super().__init__()
+        self._name = "BoundPopup"
+        self.html = html_text
+        self.options = {"maxWidth": max_width, "className": "rr-popup"}
+
+
+def tooltip_html(title: str, subtitle: str | None, key: str) -> str:
+    """Tooltip markup: escaped title, optional escaped subtitle, hidden click key (already markup)."""
+    sub = f'<span class="rr-tip-sub">{esc(subtitle)}</span>' if subtitle else ""
+    return f'<b>{esc(title)}</b>{sub}{key}'
+
+
+def feature_popup_html(row: Any) -> str:
+    """Compact uMap-style popup of a feature row: name, category, designation, places, citation, quote."""
+    cat = config.CATEGORIES.get(row["category"], row["category"])
+    source = row["source"] or {}
+    lines = source.get("lines") or []
+    span = f"第{lines[0]}–{lines[-1]}行" if lines and lines[0] != lines[-1] else (f"第{lines[0]}行" if lines else "")
+    parts = [
+        f'<div class="rr-pop"><div class="rr-pop-cat" style="color:{category_color(row["category"])}">{esc(cat)}</div>',
+        f'<div class="rr-pop-name">{esc(row["name"])}</div>',
+    ]
+    if text(row.get("designation")):
+        parts.append(f'<div class="rr-pop-des">{esc(row["designation"])}</div>')
+    if row.get("places"):
+        parts.append(f'<div class="rr-pop-places">地点：{esc("、".join(row["places"]))}</div>')
+    parts.append(f'<div class="rr-pop-prec">定位：{esc(config.PRECISIONS.get(row["precision"], row["precision"]))}</div>')
+    if source.get("quote"):
+        parts.append(f'<blockquote class="rr-pop-quote">“{esc(source["quote"])}”</blockquote>')
+    if source.get("section"):
+        parts.append(f'<div class="rr-pop-src">{esc(source["section"])} {esc(span)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# --- symbology ------------------------------------------------------------------------------------------------
+
+
+def category_color(category: str) -> str:
+    return config.CATEGORY_STYLE.get(category, config.CATEGORY_STYLE["other"])["color"]
+
+
+def category_icon(category: str) -> str:
+    return config.CATEGORY_STYLE.get(category, config.CATEGORY_STYLE["other"])["icon"]
+
+
+# Designation level from the plan's own wording: 0 none, 1 乡镇级, 2 区县级, 3 市级, 4 国家级.
+_LEVELS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (4, ("国家", "全国", "中国")),
+    (3, ("市级", "全市", "重庆市")),
+    (1, ("乡镇级", "镇级")),
+    (2, ("县级", "区级", "区县")),
+)
+LEVEL_NAMES = {0: "未标级别", 1: "乡镇级", 2: "区县级", 3: "市级", 4: "国家级"}
+
+
+def designation_level(designation: str | None) -> int:
+    """Level of a designation as written (国家… 4, 市级 3, 县级/区级 2, 乡镇级 1, otherwise 0)."""
+    if not isinstance(designation, str) or not designation:
+        return 0
+    for level, words in _LEVELS:
+        if any(w in designation for w in words):
+            return level
+    return 0
+
+
+def is_approximate(category: str, precision: str) -> bool:
+    """Whether the drawn position only approximates the item (drawn hollow or dashed)."""
+    if precision == "schematic":
+        return True
+    return precision in APPROXIMATE and category not in TOWN_CATEGORIES
+
+
+def marker_size(level: int) -> int:
+    return 24 + 4 * level
+
+
+def marker_html(category: str, level: int, approximate: bool, selected: bool = False) -> str:
+    """DivIcon markup: round badge in the category colour with its Font Awesome icon.
+
+    Hollow with a dashed border when approximate; a double ring for 市级/国家级 designations.
+    """
+    classes = ["rr-pin", f"rr-l{level}"]
+    if approximate:
+        classes.append("rr-approx")
+    if selected:
+        classes.append("rr-selected")
+    size = marker_size(level)
+    return (
+        f'<div class="{" ".join(classes)}" style="--c:{category_color(category)};width:{size}px;height:{size}px">'
+        f'<i class="fa-solid fa-{category_icon(category)}"></i></div>'
+    )
+
+
+def marker_icon(category: str, level: int, approximate: bool) -> folium.DivIcon:
+    size = marker_size(level)
+    return folium.DivIcon(
+        html=marker_html(category, level, approximate),
+        icon_size=(size, size),
+        icon_anchor=(size // 2, size // 2),
+        class_name="rr-icon",
+    )
+
+
+# --- geometry helpers -----------------------------------------------------------------------------------------
+
+
+def latlng(point: Point) -> list[float]:
+    return [round(point.y, DECIMALS), round(point.x, DECIMALS)]
+
+
+def line_latlngs(line: LineString) -> list[list[float]]:
+    return [[round(y, DECIMALS), round(x, DECIMALS)] for x, y, *_ in line.coords]
+
+
+def polygon_latlngs(poly: Polygon) -> list[list[list[float]]]:
+    """Rings of a polygon (outer first, then holes) as [lat, lng] lists."""
+    return [line_latlngs(LineString(poly.exterior.coords))] + [
+        line_latlngs(LineString(r.coords)) for r in poly.interiors
+    ]
+
+
+def parts(geom: BaseGeometry | None) -> Iterator[BaseGeometry]:
+    """Single-part geometries of ``geom`` (multi-parts and collections are flattened; empties dropped)."""
+    if geom is None or geom.is_empty:
+        return
+    if isinstance(geom, (MultiPoint, MultiLineString, MultiPolygon, GeometryCollection)):
+        for g in geom.geoms:
+            yield from parts(g)
+    else:
+        yield geom
+
+
+def kind_of(geom: BaseGeometry | None) -> str | None:
+    """'point', 'line' or 'area' by the geometry's dimension (a collection counts by its highest part)."""
+    dims = {g.geom_type for g in parts(geom)}
+    if "Polygon" in dims:
+        return "area"
+    if "LineString" in dims or "LinearRing" in dims:
+        return "line"
+    if "Point" in dims:
+        return "point"
+    return None
+
+
+def bounds_latlng(bounds: Iterable[float]) -> list[list[float]]:
+    """Shapely/GeoPandas ``(minx, miny, maxx, maxy)`` as Leaflet ``[[south, west], [north, east]]``."""
+    minx, miny, maxx, maxy = bounds
+    return [[round(miny, DECIMALS), round(minx, DECIMALS)], [round(maxy, DECIMALS), round(maxx, DECIMALS)]]
+
+
+def stable_ids(element: branca.element.Element, prefix: str) -> None:
+    """Give ``element`` and its descendants deterministic ids, so re-rendering the same layers yields the same JS.
+
+    streamlit-folium re-runs dynamic layer code only when its text changes; random ids would change it on every
+    rerun (closing popups and flickering).
+    """
+    counter = 0
+
+    def walk(el: branca.element.Element) -> None:
+        nonlocal counter
+        el._id = f"{prefix}{counter}"
+        counter += 1
+        for child in list(getattr(el, "_children", {}).values()):
+            walk(child)
+
+    walk(element)

@@ -1,0 +1,275 @@
+"""Build the folium map of a view: basemap, boundaries, legend (static) and the plan overlays (dynamic).
+
+The static part goes to ``st_folium`` as the map; the overlays go as ``feature_group_to_add``, which
+streamlit-folium swaps without reloading the map, so toggling a layer or selecting a row keeps the view.
+Overlay element ids are deterministic (:func:`layers.base.stable_ids`), so an unchanged overlay is not redrawn.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import to_crs
+from layers.areas import area_layers
+from layers.base import SELECT_COLOR, DECIMALS, bounds_latlng, kind_of, latlng, line_latlngs, parts, polygon_latlngs, stable_ids
+from layers.belts import belt_layers
+from layers.labels import TownLabel, town_labels
+from layers.legend import MapLegend
+from layers.points import point_cluster
+
+# --- basemaps -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Basemap:
+    key: str
+    label: str
+    tiles: tuple[str, ...]  # URL templates, bottom first
+    attribution: str
+    subdomains: str = ""
+    needs_key: bool = False
+    gcj02: bool = False
+    max_zoom: int = 18
+
+
+_TDT = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={{tk}}"
+)
+BASEMAPS: dict[str, Basemap] = {
+    "none": Basemap("none", "无底图（仅边界与图层，适合内网）", (), ""),
+    "tdt_vec": Basemap(
+        "tdt_vec", "天地图 矢量+注记", (_TDT.format(layer="vec"), _TDT.format(layer="cva")),
+        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True,
+    ),
+    "tdt_img": Basemap(
+        "tdt_img", "天地图 影像+注记", (_TDT.format(layer="img"), _TDT.format(layer="cia")),
+        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True,
+    ),
+    "amap": Basemap(
+        "amap", "高德地图（图层已转 GCJ-02 显示）",
+        ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",),
+        "© 高德地图 AutoNavi", "1234", gcj02=True,
+    ),
+    "osm": Basemap(
+        "osm", "OpenStreetMap", ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
+        "© OpenStreetMap contributors", max_zoom=19,
+    ),
+}  # fmt: skip
+
+
+def basemap_available(key: str, tianditu_key: str) -> tuple[bool, str]:
+    """Whether a basemap can be used, and why not (Chinese)."""
+    bm = BASEMAPS[key]
+    if bm.needs_key and not tianditu_key:
+        return False, "未配置天地图密钥：请设置环境变量 TIANDITU_KEY 或 Streamlit secrets 中的 TIANDITU_KEY。"
+    return True, ""
+
+
+def to_display(frame: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
+    """The frame in the datum of the basemap: shifted to GCJ-02 for AMap (display only), else unchanged."""
+    if BASEMAPS[basemap].gcj02:
+        return to_crs(frame, "gcj02")
+    return frame
+
+
+# --- static part ----------------------------------------------------------------------------------------------
+
+MAP_CSS = """
+<style>
+.leaflet-container { background: #eef1f4; font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; }
+.rr-icon, .rr-town-icon { background: none; border: none; }
+.rr-pin { box-sizing: border-box; border-radius: 50%; background: var(--c); border: 2px solid #fff;
+  display: flex; align-items: center; justify-content: center; color: #fff; font-size: 12px;
+  box-shadow: 0 1px 3px rgba(0,0,0,.45); }
+.rr-pin.rr-l2 { font-size: 14px; }
+.rr-pin.rr-l3 { font-size: 15px; box-shadow: 0 0 0 2px #fff, 0 0 0 4px var(--c), 0 1px 4px rgba(0,0,0,.5); }
+.rr-pin.rr-l4 { font-size: 17px; box-shadow: 0 0 0 2px #fff, 0 0 0 4px var(--c), 0 0 0 6px #fff, 0 0 0 8px var(--c); }
+.rr-pin.rr-approx { background: #fff; color: var(--c); border: 2px dashed var(--c); }
+.rr-cluster div { width: 30px; height: 30px; border-radius: 50%; background: rgba(40,40,40,.82); color: #fff;
+  border: 2px solid #fff; display: flex; align-items: center; justify-content: center; font-weight: 600;
+  box-shadow: 0 1px 4px rgba(0,0,0,.5); }
+.rr-town { position: relative; white-space: nowrap; pointer-events: auto; }
+.rr-town-dot { position: absolute; left: -3px; top: -3px; width: 6px; height: 6px; border-radius: 50%;
+  background: #333; border: 1px solid #fff; display: inline-block; }
+.rr-town-name { position: absolute; left: 14px; top: -7px; font-size: 11px; color: #222; cursor: pointer;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
+.rr-legend .rr-town { display: inline-block; width: 22px; height: 10px; }
+.rr-legend .rr-town-dot { left: 8px; top: 2px; }
+.rr-tip b { display: block; }
+.rr-tip-sub { display: block; color: #555; font-size: 11px; }
+.rr-tip-go { display: block; color: #B22222; font-size: 11px; }
+.rr-pop { font-size: 12px; line-height: 1.5; }
+.rr-pop-cat { font-weight: 600; font-size: 11px; }
+.rr-pop-name { font-size: 15px; font-weight: 700; }
+.rr-pop-des { color: #8B0000; }
+.rr-pop-quote { margin: 4px 0; padding: 2px 8px; border-left: 3px solid #ccc; color: #333; background: #fafafa; }
+.rr-pop-src, .rr-pop-prec { color: #666; font-size: 11px; }
+.rr-legend { background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 6px; font-size: 11px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.3); max-height: 420px; overflow-y: auto; min-width: 130px; }
+.rr-legend summary { font-weight: 700; cursor: pointer; }
+.rr-lg-row .rr-pin { font-size: 10px; }
+.rr-lg-sub { font-weight: 600; margin-top: 6px; color: #444; }
+.rr-lg-row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
+.rr-lg-n { margin-left: auto; color: #666; padding-left: 8px; }
+.rr-lg-pin { display: inline-flex; align-items: center; justify-content: center; min-width: 22px; height: 26px; }
+.rr-lg-pin .rr-pin { transform: scale(.7); flex: none; }
+.rr-lg-sizes .rr-lg-pin { min-width: 0; margin-right: -4px; }
+.rr-lg-sizes { gap: 0; }
+.rr-lg-note { color: #666; font-size: 11px; }
+.rr-lg-line { display: inline-block; width: 22px; border-top: 4px solid; }
+.rr-lg-area { display: inline-block; width: 18px; height: 12px; border: 2px solid; }
+</style>
+"""
+
+
+class FontAwesome(JSCSSMixin, MacroElement):
+    """Declares the Font Awesome stylesheet used by the badges (served locally after ``localise``)."""
+
+    _template = Template("")
+    default_css = [("awesome_markers_font_css", "fontawesome/css/all.min.css")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FontAwesome"
+
+
+def base_map(
+    boundaries: gpd.GeoDataFrame | None,
+    boundary_layers: Sequence[folium.Polygon],
+    legend: str | None,
+    basemap: str = "none",
+    tianditu_key: str = "",
+    fit: BaseGeometry | None = None,
+) -> folium.Map:
+    """The static part of a view.
+
+    ``boundary_layers`` come from :mod:`layers.boundaries` (already in the display datum); ``fit``: geometry to
+    fit the view to (display datum), computed from the data — no hard-coded centre.
+    """
+    bm = BASEMAPS[basemap]
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_control=True, max_zoom=bm.max_zoom)
+    # Without a tile layer Leaflet has no maxZoom, which the marker cluster needs.
+    fmap.options["maxZoom"] = bm.max_zoom
+    fmap.options["minZoom"] = 6
+    fmap.options["zoomSnap"] = 0.25  # fit the county tightly, not to the nearest whole zoom level
+    fmap.get_root().header.add_child(Element(MAP_CSS), name="rr_css")
+    fmap.add_child(FontAwesome())
+    for url in bm.tiles:
+        folium.TileLayer(
+            tiles=url.replace("{tk}", tianditu_key), attr=bm.attribution, subdomains=bm.subdomains or "abc",
+            max_zoom=bm.max_zoom, overlay=False, control=False,
+        ).add_to(fmap)  # fmt: skip
+    for layer in boundary_layers:
+        layer.add_to(fmap)
+    if fit is not None and not fit.is_empty:
+        fmap.fit_bounds(bounds_latlng(fit.bounds))
+    if legend:
+        fmap.add_child(MapLegend(legend))
+    return fmap
+
+
+# --- dynamic part ---------------------------------------------------------------------------------------------
+
+
+def selection_layers(geom: BaseGeometry | None) -> list[folium.vector_layers.Path]:
+    """A red ring/outline around the selected item (not clickable)."""
+    out: list[folium.vector_layers.Path] = []
+    for g in parts(geom):
+        if g.geom_type == "Point":
+            out.append(folium.CircleMarker(latlng(g), radius=24, color=SELECT_COLOR, weight=4, fill=False, interactive=False))
+        elif g.geom_type in ("LineString", "LinearRing"):
+            out.append(folium.PolyLine(line_latlngs(g), color=SELECT_COLOR, weight=9, opacity=0.55, interactive=False))
+        elif g.geom_type == "Polygon":
+            out.append(folium.Polygon(polygon_latlngs(g), color=SELECT_COLOR, weight=4, fill=False, interactive=False))
+    return out
+
+
+def overlay_groups(
+    features: gpd.GeoDataFrame,
+    towns: Sequence[TownLabel] = (),
+    selected: BaseGeometry | None = None,
+) -> list[folium.FeatureGroup]:
+    """Dynamic overlays: areas, belts and clustered points of ``features`` (already filtered and in the display
+    datum), town labels, and the selection ring.  Deterministic ids: same input, same JS."""
+    groups: list[folium.FeatureGroup] = []
+    located = features[features.geometry.notna()]
+    if towns:
+        fg = folium.FeatureGroup(name="乡镇驻地")
+        for marker in town_labels(towns):
+            fg.add_child(marker)
+        groups.append(fg)
+    fg = folium.FeatureGroup(name="规划要素")
+    for layer in area_layers(located):
+        fg.add_child(layer)
+    for layer in belt_layers(located):
+        fg.add_child(layer)
+    fg.add_child(point_cluster(located))
+    groups.append(fg)
+    if selected is not None and not selected.is_empty:
+        sel = folium.FeatureGroup(name="选中")
+        for layer in selection_layers(selected):
+            sel.add_child(layer)
+        groups.append(sel)
+    for i, group in enumerate(groups):
+        stable_ids(group, f"g{i}x")
+    return groups
+
+
+def focus_view(geom: BaseGeometry | None, zoom: int = 12) -> tuple[tuple[float, float] | None, int | None]:
+    """Centre (lat, lng) and zoom for a selected geometry (its representative point), or (None, None)."""
+    if geom is None or geom.is_empty:
+        return None, None
+    kind = kind_of(geom)
+    pt = geom.representative_point() if kind == "area" else geom.centroid
+    if kind in ("area", "line"):
+        minx, miny, maxx, maxy = geom.bounds
+        span = max(maxx - minx, maxy - miny)
+        zoom = 12 if span < 0.05 else 11 if span < 0.15 else 10 if span < 0.35 else 9
+    return (round(pt.y, DECIMALS), round(pt.x, DECIMALS)), zoom
+
+
+def counts_by_kind(features: gpd.GeoDataFrame) -> dict[str, str]:
+    """category -> drawn kind ('point'/'line'/'area') of its first located row, for the legend."""
+    out: dict[str, str] = {}
+    for cat, geom in zip(features["category"], features.geometry):
+        kind = kind_of(geom)
+        if kind and cat not in out:
+            out[cat] = kind
+    return out
+
+
+def selection_geometry(features: gpd.GeoDataFrame, entity_id: str | None) -> BaseGeometry | None:
+    if not entity_id:
+        return None
+    hit = features[features["id"] == entity_id]
+    if hit.empty:
+        return None
+    return hit.geometry.iloc[0]
+
+
+def fit_geometry(boundaries: gpd.GeoDataFrame | None, county: str, features: gpd.GeoDataFrame | None = None) -> BaseGeometry | None:
+    """What to fit the view to: the county polygon (or the municipality), else the located features."""
+    if boundaries is not None and not boundaries.empty:
+        hit = boundaries[boundaries["adcode"] == county]
+        if not hit.empty:
+            return hit.geometry.iloc[0]
+    if features is not None:
+        loc = features[features.geometry.notna()]
+        if not loc.empty:
+            return loc.geometry.union_all().envelope
+    return None
+
+
+def town_label_list(
+    seats: Mapping[str, tuple[float, float]], counts: Mapping[str, int]
+) -> list[TownLabel]:
+    """TownLabel per town name with a seat ``(lon, lat)``."""
+    return [TownLabel(name, lon, lat, counts.get(name, 0)) for name, (lon, lat) in seats.items()]

@@ -1,0 +1,107 @@
+"""Tier 3: the Streamlit script's sidebar and panel logic (streamlit.testing AppTest, no browser)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit import cache_data
+from streamlit.testing.v1 import AppTest
+
+import config
+
+from plan.loader import available_plans, load_plan
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+
+
+def run(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_views_list_every_plan_municipality_first() -> None:
+    at = run()
+    assert at.sidebar.selectbox(key="county").options[0].startswith("重庆市")
+    assert len(at.sidebar.selectbox(key="county").options) == len(available_plans())
+
+
+@pytest.mark.parametrize("county", ["500000", "500235", "500102", "500243", "500229"])
+def test_each_view_shows_its_plan_layers_and_tables(county: str) -> None:
+    at = run(county=county)
+    assert not at.error, [e.value for e in at.error]
+    assert load_plan(county).title.split("“")[0] in markdown_text(at)
+    toggles = [c for c in at.sidebar.checkbox if c.key and c.key.startswith("lyr_")]
+    assert toggles and all("图上" in c.label and "共" in c.label for c in toggles)
+    labels = [tab.label for tab in at.tabs]
+    assert labels[:5] == ["属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"]
+    assert {"导出", "演示图", "导入与匹配"} <= set(labels[5:])  # the exchange panel's own tabs
+
+
+def test_switching_view_clears_the_selection() -> None:
+    at = run(county="500235", sel="f:yy-dv-001")
+    assert at.session_state["selected"] == "f:yy-dv-001"
+    at.sidebar.selectbox(key="county").set_value("500102").run()
+    assert at.session_state["selected"] is None
+    assert at.query_params["county"] == "500102"
+
+
+def test_deep_link_restores_layers_and_selection_panel() -> None:
+    plan = load_plan("500235")
+    entity = next(e for e in plan.entities if e.category == "demo_village")
+    at = run(county="500235", layers="demo_village", sel=f"f:{entity.id}")
+    assert at.sidebar.checkbox(key="lyr_demo_village").value is True
+    assert at.sidebar.checkbox(key="lyr_industrial_park").value is False
+    text = markdown_text(at)
+    assert entity.source.quote in text and "专栏11" in text
+    assert at.query_params["layers"] == "demo_village"
+
+
+def test_unchecking_a_layer_updates_the_link() -> None:
+    at = run(county="500235")
+    at.sidebar.checkbox(key="lyr_demo_village").uncheck().run()
+    assert "demo_village" not in at.query_params["layers"].split(",")
+
+
+def test_town_selection_shows_what_the_plan_says_there() -> None:
+    at = run(county="500235", sel="t:泥溪镇")
+    assert "规划中关于此地的表述" in markdown_text(at)
+
+
+def test_search_by_initials_filters_the_count() -> None:
+    at = run(county="500235")
+    at.sidebar.text_input(key="search").input("nx").run()
+    assert "当前显示 141 项" not in markdown_text(at)
+    assert "当前显示" in markdown_text(at)
+
+
+def test_municipal_district_selection_offers_the_county_view() -> None:
+    at = run(county="500000", sel="d:500235")
+    assert "进入云阳县规划视图 →" in [b.label for b in at.button]
+    at.button(key="enter_county").click().run()
+    assert at.session_state["county"] == "500235"
+
+
+def test_tianditu_without_key_is_disabled_with_an_explanation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    at = run(county="500235", basemap="tdt_vec")
+    assert any("天地图密钥" in w.value for w in at.sidebar.warning)
+
+
+def test_broken_plan_gives_a_chinese_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "500235.yaml").write_text("plan: [unclosed\n", encoding="utf-8")
+    monkeypatch.setattr(config, "PLANS_DIR", tmp_path)
+    cache_data.clear()  # loaders cached by earlier tests in this process
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("规划数据有误" in e.value and "500235.yaml" in e.value for e in at.error)
+    cache_data.clear()

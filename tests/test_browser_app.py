@@ -1,0 +1,132 @@
+"""Tier 4: the map app in Debian's Chromium, offline (no tiles, no CDNs), no console errors.
+
+Every wait is on app state (locators), never on time.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import start_streamlit
+from playwright.sync_api import expect
+
+from plan.loader import load_plan
+
+pytestmark = pytest.mark.browser
+
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+TIMEOUT = 60_000
+
+
+def open_view(page, url: str):  # type: ignore[no-untyped-def]
+    page.goto(url)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(state="visible", timeout=TIMEOUT)
+    return frame
+
+
+def markers(frame):  # type: ignore[no-untyped-def]
+    """Plan markers and clusters currently drawn on the map (not the legend's samples)."""
+    return frame.locator(".leaflet-marker-pane .rr-pin, .leaflet-marker-pane .rr-cluster")
+
+
+@pytest.mark.parametrize("county", ["500235", "500102", "500243", "500229"])
+def test_county_view_draws_its_layers_offline(app_url: str, page, county: str) -> None:
+    frame = open_view(page, f"{app_url}/?county={county}")
+    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+    expect(frame.locator(".rr-legend")).to_be_visible()
+    expect(frame.locator(".rr-town-name").first).to_be_attached()
+    expect(page.locator("section.main, [data-testid='stMain']").first).to_contain_text(load_plan(county).title)
+
+
+def test_municipal_view_draws_the_38_districts_and_designations(app_url: str, page) -> None:
+    frame = open_view(page, f"{app_url}/?county=500000")
+    districts = frame.locator("path.leaflet-interactive")
+    expect(districts.nth(37)).to_be_attached(timeout=TIMEOUT)
+    assert districts.count() >= 38
+    expect(frame.locator(".rr-legend")).to_contain_text("国家乡村振兴重点帮扶县")
+
+
+def test_clicking_a_demo_village_shows_designation_town_and_quote(app_url: str, page) -> None:
+    frame = open_view(page, f"{app_url}/?county=500235&layers=demo_village")
+    village = frame.locator(".leaflet-marker-pane .rr-pin:has(i.fa-home)").first
+    expect(village).to_be_visible(timeout=TIMEOUT)
+    village.click()
+    panel = page.locator(".rr-panel").first
+    expect(panel.locator("h3")).to_be_visible(timeout=TIMEOUT)
+    name = panel.locator("h3").inner_text()
+    plan = load_plan("500235")
+    candidates = [e for e in plan.entities if e.category == "demo_village" and e.name == name]
+    assert candidates, f"panel shows {name!r}, not a demo village of 云阳县"
+    entity = candidates[0]
+    expect(panel).to_contain_text(entity.designation or "")
+    expect(panel).to_contain_text(entity.places[0])
+    expect(panel).to_contain_text("专栏11")
+    expect(panel.locator("blockquote")).to_contain_text(entity.source.quote)
+
+
+def test_toggling_a_layer_hides_its_features(app_url: str, page) -> None:
+    frame = open_view(page, f"{app_url}/?county=500235&layers=demo_village")
+    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+    toggle = page.locator("[data-testid='stCheckbox'] label", has_text="示范村")
+    toggle.click()
+    expect(page.get_by_role("checkbox", name="示范村")).not_to_be_checked()
+    expect(markers(frame)).to_have_count(0, timeout=TIMEOUT)
+    # the map itself was not reloaded (same iframe, the user's view is kept): only the overlays changed
+    expect(page.locator(MAP_FRAME)).to_have_count(1)
+    toggle.click()
+    expect(page.get_by_role("checkbox", name="示范村")).to_be_checked()
+    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+
+
+def test_deep_link_restores_county_layers_and_selection(app_url: str, page) -> None:
+    plan = load_plan("500235")
+    entity = next(e for e in plan.entities if e.category == "demo_village")
+    frame = open_view(page, f"{app_url}/?county=500235&layers=demo_village,demo_town&sel=f:{entity.id}")
+    expect(page.locator("[data-testid='stMain']")).to_contain_text(plan.title)
+    expect(page.get_by_role("checkbox", name="示范村")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="示范乡镇")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="产业园区")).not_to_be_checked()
+    panel = page.locator(".rr-panel").first
+    expect(panel.locator("h3")).to_have_text(entity.name, timeout=TIMEOUT)
+    expect(panel.locator("blockquote")).to_contain_text(entity.source.quote)
+    # the selection ring is drawn around the item
+    expect(frame.locator("path[stroke='#E4002B']").first).to_be_attached(timeout=TIMEOUT)
+    # and the URL still carries the state, so it can be shared again
+    expect(page).to_have_url(re.compile(rf"county=500235&.*sel=f%3A{re.escape(entity.id)}"))
+
+
+@pytest.fixture(scope="module")
+def hostile_url() -> Iterator[str]:
+    env = {"RRMAP_PLANS_DIR": str(HOSTILE / "plans"), "RRMAP_SEEDS_DIR": str(HOSTILE / "seeds")}
+    proc, url, _log = start_streamlit(env)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_hostile_names_render_as_text(hostile_url: str, page) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    frame = open_view(page, f"{hostile_url}/?county=500235&sel=f:x-dv-001")
+    panel = page.locator(".rr-panel").first
+    expect(panel.locator("h3")).to_have_text("<script>alert(1)</script>村", timeout=TIMEOUT)
+    expect(panel).to_contain_text("县级示范村<script>alert(6)</script>")
+    expect(panel).to_contain_text("<img src=x onerror=alert(7)>")
+    expect(page.get_by_text("测试规划<img src=x onerror=alert(3)>").first).to_be_visible()
+    # The village markers are drawn; their tooltips carry the names as text.
+    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+    # the attribute table shows the names literally
+    expect(page.get_by_text("属性表")).to_be_visible()
+    assert page.locator("img[src='x']").count() == 0
+    assert frame.locator("img[src='x']").count() == 0
+    assert not dialogs, f"injected script ran: {dialogs}"
