@@ -3,6 +3,9 @@
     python cli.py stats                      counts per plan and category
     python cli.py validate [FILE ...]        check plan data files against the schema and the seeds
     python cli.py places --county 500235     registered places with location, precision and source
+    python cli.py export --county C --format F --out PATH    GIS export (geojson|gpkg|shp|kml|csv|html)
+    python cli.py png --county C --out PATH                  presentation map as PNG
+    python cli.py import FILE [--county C [--save]]          read a GIS layer, match points to plan entities
 """
 from __future__ import annotations
 
@@ -93,6 +96,176 @@ def cmd_places(args: argparse.Namespace) -> int:
     _print_table(columns, [[row[c] for c in columns] for row in table])
     located = sum(1 for row in table if row["status"] == "located")
     print(f"\n{plan.county_name}: {len(table)} places listed, {located} located, {len(table) - located} unlocated")
+    return 0
+
+
+# --- GIS exchange: export, png, import (gisio) ------------------------------------------------------------------
+
+EXPORT_FORMATS = ("geojson", "gpkg", "shp", "kml", "csv", "html")
+
+
+def _names(values: Sequence[str] | None) -> list[str] | None:
+    """``--layers a,b c`` -> ``[a, b, c]`` (None when not given)."""
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _exchange_features(county: str) -> tuple[list[object], object]:
+    """Plans and their combined feature table for an adcode or ``all``."""
+    import pandas as pd
+
+    import layers.features
+
+    loader = getattr(layers.features, "load_features", None)
+    if loader is None:
+        from layers.pipeline import load_features as loader
+    codes = available_plans() if county == "all" else [county]
+    plans, frames = [], []
+    for code in codes:
+        loaded = loader(code)
+        plan, frame = loaded if isinstance(loaded, tuple) else (load_plan(code), loaded)
+        plans.append(plan)
+        frames.append(frame)
+    if len(frames) == 1:
+        return plans, frames[0]
+    import geopandas as gpd
+
+    return plans, gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=config.WGS84)
+
+
+def _indicator_table(plans: Sequence[object]) -> object:
+    """Indicator rows of the plans, for the GeoPackage (plans whose table does not parse are skipped)."""
+    import pandas as pd
+
+    from plan.indicators import IndicatorParseError, indicators_frame, load_indicators
+
+    frames = []
+    for plan in plans:
+        try:
+            frames.append(indicators_frame(load_indicators(plan.county)))  # type: ignore[attr-defined]
+        except IndicatorParseError as exc:
+            print(f"note: indicators of {plan.county} skipped: {exc}", file=sys.stderr)  # type: ignore[attr-defined]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _configure_export(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--county", required=True, help="plan adcode, or 'all'")
+    parser.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    parser.add_argument("--crs", default="4326", help="4326 (default) | 4490 | gk (zone suggested from the data)")
+    parser.add_argument("--layers", nargs="*", help="categories to export (default: all)")
+    parser.add_argument("--filter", action="append", default=[], metavar="EXPR",
+                        help="key=v1,v2 (category, precision, county, id, located) or name~text; repeatable")  # fmt: skip
+    parser.add_argument("--out", required=True, type=Path, help="output file")
+
+
+@command("export", "export plan features as GeoJSON, GeoPackage, Shapefile (zip), KML, CSV or offline HTML",
+         _configure_export)  # fmt: skip
+def cmd_export(args: argparse.Namespace) -> int:
+    from geo.boundaries import load_boundaries
+    from geo.errors import GeoDataError
+    from gisio.errors import GisIOError
+    from gisio.export import FeatureFilter, crs_label, export_features, select_features
+
+    try:
+        plans, features = _exchange_features(args.county)
+        selected = select_features(features, _names(args.layers), FeatureFilter.parse(args.filter))  # type: ignore[arg-type]
+        level = "display" if args.format == "html" else "full"
+        boundaries = load_boundaries(level)
+        indicators = _indicator_table(plans) if args.format == "gpkg" else None
+        title = plans[0].title if len(plans) == 1 else "重庆市乡村振兴规划一张图"  # type: ignore[attr-defined]
+        result = export_features(selected, args.format, args.out, crs=args.crs, boundaries=boundaries,
+                                 indicators=indicators, title=title)  # type: ignore[arg-type]  # fmt: skip
+    except (GisIOError, GeoDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{result.path}: {result.count} features ({result.located} located), {crs_label(result.crs)}")
+    for note in result.notes:
+        print(f"note: {note}")
+    if result.layers:
+        print("layers: " + ", ".join(result.layers))
+    return 0
+
+
+def _configure_png(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--county", required=True, help="plan adcode")
+    parser.add_argument("--layers", nargs="*", help="categories to draw (default: all)")
+    parser.add_argument("--size", default="1920x1080", help="1920x1080 (default), a4, or WxH pixels")
+    parser.add_argument("--out", required=True, type=Path, help="output PNG")
+
+
+@command("png", "render the presentation map (title, legend, scale bar, north arrow) as a PNG", _configure_png)
+def cmd_png(args: argparse.Namespace) -> int:
+    from geo.boundaries import load_boundaries
+    from geo.errors import GeoDataError
+    from gisio.errors import GisIOError
+    from gisio.png import render_png
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+    try:
+        plans, features = _exchange_features(args.county)
+        plan = plans[0]
+        source = f"《{plan.title}》" + (f"（{plan.issuer}）" if plan.issuer else "")  # type: ignore[attr-defined]
+        result = render_png(features, args.out, title=plan.title, boundaries=load_boundaries("display"),  # type: ignore[arg-type,attr-defined]
+                            county=args.county, layers=_names(args.layers), size=args.size, source_note=source,
+                            progress=progress)  # fmt: skip
+    except (GisIOError, GeoDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{result.path}: {result.width}x{result.height} px, font {result.font}")
+    return 0
+
+
+def _configure_import(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ or CSV")
+    parser.add_argument("--crs", help="source CRS if the file has none or it is wrong (wgs84, cgcs2000, gcj02, 4545 …)")
+    parser.add_argument("--encoding", help="attribute encoding (UTF-8 or GBK); default: detected")
+    parser.add_argument("--county", help="plan adcode to match imported points against (by name or id)")
+    parser.add_argument("--name-field", help="column holding the names (default: guessed)")
+    parser.add_argument("--save", action="store_true",
+                        help="save unambiguous matches as exact locations in the overrides file")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="write the layer as WGS84 GeoJSON (RFC 7946)")
+
+
+@command("import", "read a GIS layer (detect CRS/encoding, repair), match points to plan entities", _configure_import)
+def cmd_import(args: argparse.Namespace) -> int:
+    from geo.errors import GeoDataError
+    from gisio.errors import GisIOError
+    from gisio.export import atomic_write
+    from gisio.importer import METHOD_LABELS, best_matches, match_by_name, read_path, save_matches
+
+    try:
+        result = read_path(args.file, crs=args.crs, encoding=args.encoding)
+        projected = [c for c in result.crs_candidates if c.code.startswith("EPSG:45")]
+        if result.crs_origin == "guess" and len(projected) > 1 and not args.crs:
+            options = "；".join(f"{c.code}（{c.reason}）" for c in projected)
+            raise GisIOError(f"无法确定投影带，请用 --crs 指定：{options}", "crs")
+        print(result.summary())
+        for line in (*result.warnings, *result.repairs):
+            print(f"note: {line}")
+        if args.out:
+            def write(tmp: Path) -> None:
+                result.gdf.to_file(tmp, driver="GeoJSON", RFC7946="YES")
+
+            atomic_write(args.out, write)
+            print(f"{args.out}: written (WGS84)")
+        if args.county:
+            _plans, features = _exchange_features(args.county)
+            matches, notes = match_by_name(result, features, args.name_field)  # type: ignore[arg-type]
+            rows = [[m.imported_name, m.entity_id, m.entity_name, METHOD_LABELS[m.method], f"{m.score:.2f}",
+                     f"{m.lon:.6f}", f"{m.lat:.6f}"] for m in matches]  # fmt: skip
+            _print_table(["imported", "entity", "name", "method", "score", "lon", "lat"], rows)
+            for note in notes:
+                print(f"note: {note}")
+            if args.save:
+                chosen = best_matches(matches)
+                saved = save_matches(chosen)
+                print(f"saved {len(saved)} exact location(s) to {config.OVERRIDES_PATH}")
+    except (GisIOError, GeoDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

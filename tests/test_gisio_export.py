@@ -1,0 +1,282 @@
+"""Exports: every format round-trips through the importer; GeoJSON is RFC 7946; Shapefile limits hold."""
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+
+import config
+from geo.boundaries import load_boundaries
+from gisio.errors import GisIOError
+from gisio.export import (
+    SHP_FIELDS,
+    SHP_MAX_BYTES,
+    FeatureFilter,
+    export_bytes,
+    export_features,
+    resolve_crs,
+    rfc7946_problems,
+    select_features,
+)
+from gisio.importer import read_path, to_features
+from tests.fixtures.gisio.samples import feature_differences, sample_features
+
+
+def _bound_html(page: str) -> list[str]:
+    """The HTML strings passed to bindPopup/bindTooltip (JSON-encoded in the page), decoded."""
+    return [json.loads(m.group(1)) for m in re.finditer(r'\.bind(?:Popup|Tooltip)\(("(?:[^"\\]|\\.)*")', page)]
+
+
+@pytest.fixture(scope="module")
+def features() -> gpd.GeoDataFrame:
+    return sample_features()
+
+
+@pytest.fixture(scope="module")
+def boundaries() -> gpd.GeoDataFrame:
+    return load_boundaries("display")
+
+
+ROUND_TRIPS = [
+    ("geojson", None, None),
+    ("gpkg", None, None),
+    ("gpkg", "4490", None),
+    ("gpkg", "gk", None),
+    ("shp", None, None),
+    ("shp", "4490", None),
+    ("shp", "gk", None),
+    ("kml", None, None),
+    ("csv", None, None),
+    ("csv", "gk", "EPSG:4545"),  # a CSV has no CRS metadata: the GIS team tells us (or we suggest, see import tests)
+]
+
+
+@pytest.mark.parametrize(("fmt", "crs", "read_crs"), ROUND_TRIPS, ids=[f"{f}-{c or '4326'}" for f, c, _ in ROUND_TRIPS])
+def test_export_then_import_gives_back_the_same_features(
+    tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, fmt: str, crs: str | None,
+    read_crs: str | None,
+) -> None:  # fmt: skip
+    result = export_features(features, fmt, tmp_path / f"plan.{fmt}", crs=crs, boundaries=boundaries)
+    assert result.count == len(features)
+    imported = read_path(result.path, crs=read_crs)
+    assert imported.source_crs == result.crs
+    back = to_features(imported)
+    assert feature_differences(features, back) == []
+    assert back.crs == config.WGS84
+
+
+def test_geojson_is_rfc7946_with_null_geometry_for_unlocated_rows(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+    # Make the polygon's exterior clockwise: the writer must turn it counter-clockwise.
+    clockwise = features.copy()
+    clockwise["geometry"] = [
+        g if g is None else shapely.orient_polygons(g, exterior_cw=True) for g in features.geometry
+    ]
+    path = export_features(clockwise, "geojson", tmp_path / "plan.geojson").path
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert rfc7946_problems(doc) == []
+    assert "crs" not in doc
+    by_id = {f["id"]: f for f in doc["features"]}
+    assert by_id["g-rs-001"]["geometry"] is None and by_id["g-oth-001"]["geometry"] is None
+    assert by_id["g-dv-001"]["properties"]["places"] == ["双河镇", "黎明村"]
+    assert by_id["g-dv-001"]["properties"]["source"]["lines"] == [3, 3]
+    assert set(by_id["g-dv-001"]["properties"]) == {
+        "id", "name", "category", "county", "county_name", "designation", "places", "attributes", "precision",
+        "source", "reason",
+    }  # fmt: skip
+    opened = gpd.read_file(path)  # pyogrio, the way GIS tools open it
+    assert len(opened) == len(features) and opened.crs.equals(config.WGS84)
+
+
+def test_rfc7946_checker_finds_clockwise_rings_crs_members_and_bad_positions() -> None:
+    ring = [[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]  # clockwise
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "EPSG:4545"}},
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}},
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [500000.0, 3.3e6]}},
+        ],
+    }
+    problems = rfc7946_problems(doc)
+    assert any("crs member" in p for p in problems)
+    assert any("clockwise" in p for p in problems)
+    assert any("not WGS84" in p for p in problems)
+
+
+def test_shapefile_zip_has_one_file_per_geometry_type_utf8_and_field_map(
+    tmp_path: Path, features: gpd.GeoDataFrame
+) -> None:
+    path = export_features(features, "shp", tmp_path / "plan.zip").path
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        readme = zf.read("FIELDS.txt").decode("utf-8")
+        cpgs = {n: zf.read(n).decode("ascii").strip() for n in names if n.endswith(".cpg")}
+    shps = sorted(n for n in names if n.endswith(".shp"))
+    assert shps == ["plan_line.shp", "plan_multipoint.shp", "plan_point.shp", "plan_polygon.shp"]
+    assert "plan_nogeom.dbf" in names and "plan_full.csv" in names
+    assert cpgs and set(cpgs.values()) == {"UTF-8"}
+    for prop, fieldname in SHP_FIELDS.items():
+        assert len(fieldname) <= 10
+        assert re.search(rf"{re.escape(prop)}\s+-> {fieldname}\b", readme)
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "shapefile_fields.md").read_text(encoding="utf-8")
+    for prop, fieldname in SHP_FIELDS.items():
+        assert f"`{fieldname}`" in docs and f"`{prop}`" in docs
+
+
+def test_shapefile_alone_cuts_long_text_at_254_bytes_and_sidecar_restores_it(
+    tmp_path: Path, features: gpd.GeoDataFrame
+) -> None:
+    path = export_features(features, "shp", tmp_path / "plan.zip").path
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(unpacked)
+    point_layer = gpd.read_file(unpacked / "plan_point.shp")
+    attrs = point_layer.set_index("id").loc["g-dv-001", "attrs"]
+    assert len(attrs.encode("utf-8")) <= SHP_MAX_BYTES and attrs.endswith("…")
+    # Without the sidecar the truncated JSON cannot become the feature table again: a clear error, not garbage.
+    bare = tmp_path / "bare.zip"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bare, "w") as dst:
+        for item in src.namelist():
+            if not item.endswith("_full.csv"):
+                dst.writestr(item, src.read(item))
+    with pytest.raises(GisIOError, match="被截断"):
+        to_features(read_path(bare))
+    # With it, the full value is back.
+    back = to_features(read_path(path)).set_index("id")
+    assert back.loc["g-dv-001", "attributes"] == features.set_index("id").loc["g-dv-001", "attributes"]
+
+
+def test_gpkg_has_a_layer_per_category_boundaries_and_tables(
+    tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame
+) -> None:
+    import pandas as pd
+
+    indicators = pd.DataFrame({"county": ["500235"], "indicator": ["测试指标"], "base_value": [1.0]})
+    result = export_features(features, "gpkg", tmp_path / "plan.gpkg", boundaries=boundaries, indicators=indicators)
+    listed = dict(pyogrio.list_layers(result.path))
+    categories = set(features["category"])
+    assert categories <= set(listed)
+    assert listed["boundaries"] is not None
+    assert listed["indicators"] is None and listed["attributes"] is None  # plain tables
+    table = pyogrio.read_dataframe(result.path, layer="attributes")
+    assert set(table["feature_id"]) == {"g-dv-001", "g-belt-001", "g-rs-001"}
+
+
+def test_gk_zone_is_suggested_from_the_data(features: gpd.GeoDataFrame) -> None:
+    code = resolve_crs("gk", features)
+    zone = next(z for z, c in config.GK_ZONES.items() if c["no_prefix"] == code)
+    minx, _, maxx, _ = features.dropna(subset=["geometry"]).total_bounds
+    assert abs((minx + maxx) / 2 - float(config.GK_ZONES[zone]["cm"])) <= 1.5
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "kml", "html"])
+def test_wgs84_only_formats_refuse_other_crs(tmp_path: Path, features: gpd.GeoDataFrame, fmt: str) -> None:
+    with pytest.raises(GisIOError, match="WGS84"):
+        export_features(features, fmt, tmp_path / f"x.{fmt}", crs="4490")
+    assert not list(tmp_path.iterdir())
+
+
+def test_failed_export_leaves_nothing_behind(tmp_path: Path, features: gpd.GeoDataFrame, monkeypatch) -> None:
+    import gisio.export as export
+
+    target = tmp_path / "plan.gpkg"
+    target.write_bytes(b"previous export")
+
+    def broken(*_args: object, **_kwargs: object) -> list[str]:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(export, "write_gpkg", broken)
+    with pytest.raises(GisIOError, match="disk full"):
+        export_features(features, "gpkg", target)
+    assert target.read_bytes() == b"previous export"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.gpkg"]
+
+
+def test_filter_of_the_app_selects_rows(features: gpd.GeoDataFrame) -> None:
+    flt = FeatureFilter.parse(["precision=town,exact", "name~新华"])
+    assert list(select_features(features, feature_filter=flt)["id"]) == ["g-dv-002"]
+    assert list(select_features(features, layers=["ecological"])["id"]) == ["g-eco-001"]
+    assert len(select_features(features, feature_filter=FeatureFilter(located_only=True))) == 5
+    with pytest.raises(GisIOError, match="未知的筛选键"):
+        FeatureFilter.parse(["colour=red"])
+    with pytest.raises(GisIOError, match="不是有效的 precision"):
+        FeatureFilter.parse(["precision=somewhere"])
+
+
+def test_html_export_is_self_contained_and_escapes_names(
+    tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame
+) -> None:
+    risky = features.copy()
+    risky.loc[risky["id"] == "g-dv-002", "name"] = '<img src=x onerror="alert(1)">'
+    path = export_features(risky, "html", tmp_path / "map.html", boundaries=boundaries, title="测试<标题>").path
+    page = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", page)
+    assert "L.map(" in page and "leaflet" in page.lower()
+    assert "<img src=x" not in page
+    bound = _bound_html(page)
+    assert any("&lt;img src=x onerror=" in text for text in bound)
+    assert not any("<img" in text for text in bound)
+    assert "测试&lt;标题&gt;" in page
+
+
+def test_csv_has_lon_lat_and_a_bom_for_excel(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+    raw = export_features(features, "csv", tmp_path / "plan.csv").path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = raw.decode("utf-8-sig").splitlines()[0].split(",")
+    assert {"lon", "lat", "wkt", "id", "name"} <= set(header)
+
+
+def test_kml_has_a_folder_per_category_and_escaped_text(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+    path = export_features(features, "kml", tmp_path / "plan.kml").path
+    root = ET.parse(path).getroot()
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    folders = [f.findtext("k:name", namespaces=ns) for f in root.iter("{http://www.opengis.net/kml/2.2}Folder")]
+    assert set(folders) == {config.CATEGORIES[c] for c in set(features["category"])}
+    assert b'&lt;b&gt;' in path.read_bytes()
+
+
+def test_export_bytes_names_the_download(features: gpd.GeoDataFrame) -> None:
+    data, name, mime = export_bytes(features, "shp")
+    assert name == "rrmap_500235.zip" and mime == "application/zip" and data[:2] == b"PK"
+
+
+def test_points_and_multipoints_in_one_category_keep_their_types(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+    mixed = features.copy()
+    single = mixed.loc[mixed["id"] == "g-dv-002", "geometry"].iloc[0]
+    mixed.loc[mixed["id"] == "g-dv-002", "geometry"] = shapely.MultiPoint([single, (single.x + 0.001, single.y)])
+    for fmt in ("gpkg", "shp"):
+        back = to_features(read_path(export_features(mixed, fmt, tmp_path / f"mixed.{fmt}").path))
+        assert feature_differences(mixed, back) == []
+
+
+def test_csv_carries_polygons_with_many_vertices(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+    detailed = features.copy()
+    centre = detailed.loc[detailed["id"] == "g-eco-001", "geometry"].iloc[0].centroid
+    detailed.loc[detailed["id"] == "g-eco-001", "geometry"] = centre.buffer(0.02, quad_segs=2500)  # 10k vertices
+    back = to_features(read_path(export_features(detailed, "csv", tmp_path / "big.csv").path))
+    assert feature_differences(detailed, back) == []
+
+
+def test_imported_layer_is_drawn_with_escaped_labels() -> None:
+    import folium
+
+    from gisio.htmlmap import imported_layer
+    from tests.fixtures.gisio.samples import anchor
+
+    c = anchor()
+    gdf = gpd.GeoDataFrame({"名称": ["<script>x</script>"]}, geometry=[c], crs=config.WGS84)
+    fmap = folium.Map(tiles=None)
+    imported_layer(gdf, label_field="名称").add_to(fmap)
+    page = fmap.get_root().render()
+    assert "L.circleMarker(" in page
+    bound = _bound_html(page)
+    assert "&lt;script&gt;x&lt;/script&gt;" in bound  # the tooltip: the label, escaped
+    assert not any("<script>" in text for text in bound)
