@@ -3,34 +3,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
+from plan.indicators import IndicatorRow
+
 NATURE_COLORS = {"约束性": "#B22222", "预期性": "#1F77B4"}
 _UNIT_RE = re.compile(r"[（(][^（()）]*[)）]\s*$")
-
-
-class TargetLike(Protocol):
-    year: int
-    text: str
-    value: float | None
-
-
-class IndicatorLike(Protocol):
-    county: str
-    number: str | None
-    group: str | None
-    indicator: str
-    unit: str | None
-    base_year: int | None
-    base_text: str | None
-    base_value: float | None
-    targets: Sequence[TargetLike]
-    nature: str | None
-    markers: Sequence[str]
-    notes: Sequence[str]
-    lines: tuple[int, int]
 
 
 def indicator_key(name: str) -> str:
@@ -38,7 +18,7 @@ def indicator_key(name: str) -> str:
     return _UNIT_RE.sub("", re.sub(r"\s+", "", name))
 
 
-def table_frame(rows: Sequence[IndicatorLike]) -> pd.DataFrame:
+def table_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:
     """Display table: one row per indicator, printed texts verbatim."""
     years = sorted({t.year for r in rows for t in r.targets})
     records = []
@@ -59,7 +39,7 @@ def table_frame(rows: Sequence[IndicatorLike]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def chart_frame(rows: Sequence[IndicatorLike]) -> pd.DataFrame:
+def chart_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:
     """Long table for a base-vs-target bar chart: numeric values only.
 
     Columns: ``indicator, unit, nature, series ("基期 2020" / "目标 2025"), order, value, text``.  An indicator
@@ -86,13 +66,13 @@ def chart_frame(rows: Sequence[IndicatorLike]) -> pd.DataFrame:
 
 
 def common_indicators(
-    rows_by_plan: Mapping[str, Sequence[IndicatorLike]], names: Mapping[str, str], min_plans: int = 2
+    rows_by_plan: Mapping[str, Sequence[IndicatorRow]], names: Mapping[str, str], min_plans: int = 2
 ) -> pd.DataFrame:
     """Indicators appearing (same :func:`indicator_key`) in at least ``min_plans`` plans.
 
     Returns a long table ``指标, 规划, 单位, 基期, 目标, 属性`` with the printed texts, sorted by indicator.
     """
-    seen: dict[str, dict[str, IndicatorLike]] = {}
+    seen: dict[str, dict[str, IndicatorRow]] = {}
     for code, rows in rows_by_plan.items():
         for r in rows:
             seen.setdefault(indicator_key(r.indicator), {}).setdefault(code, r)

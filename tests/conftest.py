@@ -5,6 +5,7 @@ a test fails if any appeared.  Nothing here sleeps: we poll /_stcore/health and 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -75,9 +76,10 @@ def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess
     return proc, url, log
 
 
-@pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    proc, url, _log = start_streamlit()
+@contextlib.contextmanager
+def running_app(env_extra: dict[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free port for the duration of the block; yields its URL."""
+    proc, url, _log = start_streamlit(env_extra)
     try:
         yield url
     finally:
@@ -86,6 +88,12 @@ def app_url() -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    with running_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

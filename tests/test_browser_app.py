@@ -5,12 +5,11 @@ Every wait is on app state (locators), never on time.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import start_streamlit
+from conftest import running_app
 from playwright.sync_api import expect
 
 from plan.loader import load_plan
@@ -103,15 +102,8 @@ def test_deep_link_restores_county_layers_and_selection(app_url: str, page) -> N
 @pytest.fixture(scope="module")
 def hostile_url() -> Iterator[str]:
     env = {"RRMAP_PLANS_DIR": str(HOSTILE / "plans"), "RRMAP_SEEDS_DIR": str(HOSTILE / "seeds")}
-    proc, url, _log = start_streamlit(env)
-    try:
+    with running_app(env) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_hostile_names_render_as_text(hostile_url: str, page) -> None:
