@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test bench data assets system-deps clean help
+.PHONY: run test bench data assets fonts system-deps clean help
 
 help:
 	@echo "make run    — set up and start the app on http://localhost:$(PORT)"
@@ -37,18 +37,24 @@ static/vendor/.installed: node_modules/.installed scripts/vendor_assets.py
 
 assets: static/vendor/.installed
 
-# Debian's Chromium and Noto CJK for browser tests and the presentation PNG (playwright cannot download browsers here).
-system-deps:
-	@missing=""; \
-	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+# Debian packages: Noto CJK for the presentation PNG (run and test), Chromium for the browser tests and the
+# benchmark (playwright cannot download browsers here).  Installed with apt only when missing.
+define apt_ensure
+	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
 
-run: $(VENV)/.runtime assets
+fonts:
+	$(call apt_ensure,fonts-noto-cjk)
+
+system-deps:
+	$(call apt_ensure,chromium fonts-noto-cjk)
+
+run: $(VENV)/.runtime assets fonts
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
 
 test: $(VENV)/.dev assets system-deps
