@@ -1,6 +1,6 @@
 """Start ``streamlit run <script>`` on a free port, wait for ``/_stcore/health``, read its peak memory, stop it.
 
-Same ideas as tests/conftest.py (not imported: the benchmark is not a test).  Benchmark apps live in bench/apps/;
+tests/conftest.py reuses free_port and wait_healthy from here.  Benchmark apps live in bench/apps/;
 Streamlit serves ``static/`` next to the *main script*, so every script is run from a scratch directory holding a
 copy of the script and of the app's ``static/`` (vendored Leaflet etc.); imports resolve through PYTHONPATH.
 """

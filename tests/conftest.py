@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from bench.server import free_port, wait_healthy  # one launcher helper for tests and benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("RRMAP_CHROMIUM", "/usr/bin/chromium")
@@ -32,28 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
-    """Poll Streamlit's health endpoint until it answers ok (or the server dies / time runs out)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)  # polling interval of the health check, not a wait for app state
-    raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f}s")
 
 
 def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
