@@ -21,7 +21,7 @@ from gisio.errors import GisIOError
 from gisio.export import FORMATS, crs_choices, export_bytes
 from gisio.importer import (
     METHOD_LABELS,
-    SUPPORTED,
+    SUPPORTED_TEXT,
     ImportResult,
     best_matches,
     match_by_name,
@@ -158,8 +158,10 @@ def render_import(
     on_saved: Callable[[], None] | None,
 ) -> ImportResult | None:
     """Upload with CRS/encoding choice; shows what was detected and repaired, then the matching table."""
+    # No `type=` filter: Streamlit would refuse other files itself, in English, and hide read_upload's Chinese
+    # messages (e.g. "zip the .shp with its .shx/.dbf/.prj"); read_upload checks the type.
     upload = st.file_uploader(
-        f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）", type=[e.lstrip(".") for e in SUPPORTED], key=f"{key}-upload"
+        f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）", help=f"支持 {SUPPORTED_TEXT}", key=f"{key}-upload"
     )
     col1, col2 = st.columns(2)
     crs = col1.selectbox("坐标系", list(_SOURCE_CRS), format_func=_SOURCE_CRS.get, key=f"{key}-src-crs")

@@ -172,7 +172,10 @@ def save_override(
     path: Path | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
 ) -> OverrideRow:
-    """Validate one override and append it to the file atomically (temp file in the same directory, then replace).
+    """Validate one override and write it to the file atomically (temp file in the same directory, then replace).
+
+    A row for the same county and place is replaced, so saving a match twice never duplicates it; every other
+    line is kept exactly as it was.
 
     Raises
     ------
@@ -188,6 +191,12 @@ def save_override(
         existing = HEADER
     elif not existing.endswith("\n"):
         existing += "\n"
+    kept = [
+        text
+        for text in existing.splitlines(keepends=True)
+        if next(csv.reader([text]), [])[:2] != [str(county), place]
+    ]
+    existing = "".join(kept)
     line = existing.count("\n") + 1
     record = {"county": str(county), "place": place, "lon": repr(float(lon)), "lat": repr(float(lat)),
               "crs": crs, "note": note}  # fmt: skip

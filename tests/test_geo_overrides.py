@@ -134,3 +134,20 @@ def test_save_override_rejects_bad_rows_and_leaves_the_file(tmp_path: Path, boun
     with pytest.raises(GeoDataError, match="范围内"):
         save_override(COUNTY, "咸宜镇", far.x, far.y, path=path, boundaries=boundaries)
     assert path.read_bytes() == before
+
+
+def test_saving_the_same_place_twice_replaces_the_row(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from geo.gazetteer import load_gazetteer
+    from geo.overrides import load_overrides, save_override
+
+    seat = next(iter(load_gazetteer()))
+    path = tmp_path / "overrides.csv"
+    path.write_text("county,place,lon,lat,crs,note\n500000,某地,,,,用户手写的行\n", encoding="utf-8")
+    save_override(seat.county, seat.name, seat.lon, seat.lat, note="first", path=path)
+    save_override(seat.county, seat.name, seat.lon + 0.001, seat.lat, note="second", path=path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == "500000,某地,,,,用户手写的行"  # other lines untouched
+    assert sum(1 for line in lines if f"{seat.county},{seat.name}," in line) == 1
+    assert lines[-1].endswith(",second")
+    rows, _problems = load_overrides(path)
+    assert [r.place for r in rows] == [seat.name]
