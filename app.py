@@ -6,6 +6,7 @@ the view.  All map, panel, search and chart logic is in ``layers/``; this file o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import altair as alt
 import geopandas as gpd
@@ -23,20 +24,17 @@ from gisio.htmlmap import imported_layer
 from gisio.importer import ImportResult
 from layers.assets import localise
 from layers.base import esc, parse_click
-from layers.boundaries import county_outline, designation_colors, district_layers
 from layers.filters import district_items, filter_features, town_of_place, towns_of
 from layers.indicators_view import NATURE_COLORS, chart_frame, common_indicators, table_frame
-from layers.legend import category_counts, legend_html
 from layers.links import ViewState, parse_state, state_params
 from layers.mapview import (
     BASEMAPS,
-    base_map,
+    MAP_HEIGHT,
+    StaticPart,
     basemap_available,
-    counts_by_kind,
-    fit_geometry,
-    focus_view,
-    overlay_groups,
+    map_view,
     selection_geometry,
+    static_part,
     to_display,
     town_label_list,
 )
@@ -49,8 +47,6 @@ from plan.mentions import build_mentions
 from plan.model import Plan, PlanDataError
 
 st.set_page_config(page_title="乡村振兴规划一张图", page_icon="🗺️", layout="wide")
-
-MAP_HEIGHT = 640
 
 
 # --- cached loaders (pure functions underneath) ---------------------------------------------------------------
@@ -225,6 +221,24 @@ def display_seats(seats: dict[str, tuple[float, float]], gcj02: bool) -> dict[st
     return {name: wgs84_to_gcj02(lon, lat) for name, (lon, lat) in seats.items()}
 
 
+@st.cache_data(show_spinner=False)
+def cached_static(county: str, basemap: str, with_boundaries: bool = True) -> StaticPart:
+    """Boundaries, legend and extent of a view (what filters and selection never change), per basemap."""
+    plan, features = cached_view(county)
+    boundaries = cached_boundaries() if with_boundaries else None
+    names = cached_plan_names()
+    with_plan = {c: names[c] for c in names if c != config.MUNICIPAL_ADCODE}
+    title = "重庆市 图例" if plan.is_municipal else f"{plan.county_name} 图例"
+    return static_part(county, plan.is_municipal, features, boundaries, basemap, with_plan, title)
+
+
+def on_map_click(key: str) -> None:
+    """st_folium's on_change: the clicked layer's tooltip carries its key (``f:``/``t:``/``d:``); select it."""
+    clicked = parse_click((st.session_state.get(key) or {}).get("last_object_clicked_tooltip"))
+    if clicked:
+        select(f"{clicked[0]}:{clicked[1]}", focus=False)
+
+
 def render_map(
     plan: Plan,
     features: gpd.GeoDataFrame,
@@ -232,80 +246,57 @@ def render_map(
     boundaries: gpd.GeoDataFrame | None,
     imported: ImportResult | None = None,
 ) -> None:
+    """The map of the view; a click selects the clicked item (:func:`on_map_click`), without a second run."""
     county = plan.county
     basemap = st.session_state.get("basemap", "none")
     if not basemap_available(basemap, tianditu_key())[0]:
         basemap = "none"
     gcj = BASEMAPS[basemap].gcj02
-    bounds_frame = to_display(boundaries, basemap) if boundaries is not None else None
-    shown_display = to_display(shown, basemap)
-    municipal = plan.is_municipal
-
-    if municipal and bounds_frame is not None:
-        # The static part (districts, legend) comes from all items, not the filtered ones: changing it would
-        # remount the map and lose the user's view on every toggle.
-        items = district_items(features, boundaries)
-        names = cached_plan_names()
-        with_plan = {c: names[c] for c in names if c != config.MUNICIPAL_ADCODE}
-        des_by_district = {c: [d or n for _, n, d in its] for c, its in items.items()}
-        ordered = list(dict.fromkeys(d for ds in des_by_district.values() for d in ds))
-        colors = designation_colors(ordered)
-        boundary_layers = district_layers(bounds_frame, with_plan, des_by_district, colors)
-
-        def not_district(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-            return frame[frame.geometry.map(lambda g: g is not None and g.geom_type not in ("Polygon", "MultiPolygon"))]
-
-        drawn = not_district(shown_display)
-        everything = not_district(features)
-        legend = legend_html(category_counts(everything["category"]), counts_by_kind(everything), colors, "重庆市 图例", municipal=True)
-    else:
-        boundary_layers = county_outline(bounds_frame, county) if bounds_frame is not None else []
-        drawn = shown_display
-        located = features[features.geometry.notna()]
-        legend = legend_html(category_counts(located["category"]), counts_by_kind(located), title=f"{plan.county_name} 图例")
-
-    fit = fit_geometry(bounds_frame, county, shown_display)
-    fmap = base_map(bounds_frame, boundary_layers, legend, basemap, tianditu_key(), fit)
-
-    seats = {} if municipal else display_seats(cached_seats(county), gcj)
+    seats = {} if plan.is_municipal else display_seats(cached_seats(county), gcj)
     counts = {k: len(v) for k, v in cached_mentions(county).items()} if seats else {}
-    towns = town_label_list(seats, counts)
 
     selected = st.session_state.get("selected")
     focus = st.session_state.get("focus", False)
     sel_geom = None
     if selected and selected.startswith("f:"):
         sel_geom = selection_geometry(features if not gcj else to_display(features, basemap), selected[2:])
-    groups = overlay_groups(drawn, towns, sel_geom if focus else None)
+    town_focus = seats.get(selected[2:]) if focus and selected and selected.startswith("t:") else None
+    extra = []
     if imported is not None:
         # A GIS team's layer rides with the plan layers (dynamic), so showing it keeps the user's view.
-        groups.append(imported_layer(to_display(imported.gdf, basemap), label_field=imported.name_field))
-    for group in groups:
-        localise(group)  # type: ignore[arg-type]
-    center, zoom = focus_view(sel_geom) if focus else (None, None)
-    if focus and selected and selected.startswith("t:") and selected[2:] in seats:
-        lon, lat = seats[selected[2:]]
-        center, zoom = (round(lat, 6), round(lon, 6)), 12
-    if fit is None:
-        st.info("尚无行政区划边界数据，也没有可定位的要素：地图暂为空白。")
-    out = st_folium(
-        localise(fmap),
-        key=f"map_{county}_{basemap}",
-        height=MAP_HEIGHT,
-        use_container_width=True,
-        returned_objects=["last_object_clicked_tooltip"],
-        feature_group_to_add=groups,
-        center=center,
-        zoom=zoom,
+        extra.append(imported_layer(to_display(imported.gdf, basemap), label_field=imported.name_field))
+    view = map_view(
+        cached_static(county, basemap, with_boundaries=boundaries is not None),
+        to_display(shown, basemap),
+        tianditu_key(),
+        town_label_list(seats, counts),
+        sel_geom,
+        focus,
+        town_focus,
+        extra,
     )
-    tip = (out or {}).get("last_object_clicked_tooltip")
-    last_key = f"_last_tip_{county}_{basemap}"
-    if tip and tip != st.session_state.get(last_key):
-        st.session_state[last_key] = tip
-        clicked = parse_click(tip)
-        if clicked:
-            select(f"{clicked[0]}:{clicked[1]}", focus=False)
-            st.rerun()
+    for group in view.groups:
+        localise(group)  # type: ignore[arg-type]
+    if view.empty:
+        st.info("尚无行政区划边界数据，也没有可定位的要素：地图暂为空白。")
+    st_folium(localise(view.fmap), **view.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, view.key))
+
+
+@st.fragment
+def render_map_and_panel(
+    plan: Plan,
+    features: gpd.GeoDataFrame,
+    shown: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame | None,
+    imported: ImportResult | None = None,
+) -> None:
+    """Map and side panel: a click on the map reruns only these, not the tables and charts below."""
+    left, right = st.columns([5, 2], gap="medium")
+    with left:
+        render_map(plan, features, shown, boundaries, imported)
+    with right:
+        render_panel(plan, features, boundaries)
+    st.query_params.from_dict(state_params(current_state()))
 
 
 # --- panels ---------------------------------------------------------------------------------------------------
@@ -351,11 +342,10 @@ def render_panel(plan: Plan, features: gpd.GeoDataFrame, boundaries: gpd.GeoData
         has_plan = value in names and value != config.MUNICIPAL_ADCODE
         st.markdown(district_panel_html(name, [(n, d) for _, n, d in items], has_plan), unsafe_allow_html=True)
         if has_plan:
-            st.button(f"进入{names[value]}规划视图 →", type="primary", on_click=_enter_county, args=(value,),
-                      key="enter_county")  # fmt: skip
-    if st.button("清除选择", key="clear_sel"):
-        select(None, False)
-        st.rerun()
+            if st.button(f"进入{names[value]}规划视图 →", type="primary", on_click=_enter_county, args=(value,),
+                         key="enter_county"):  # fmt: skip
+                st.rerun()  # another view: the whole page, not only the map fragment
+    st.button("清除选择", key="clear_sel", on_click=select, args=(None, False))
 
 
 def _enter_county(code: str) -> None:
@@ -510,8 +500,11 @@ def main() -> None:
         f"，当前显示 {len(shown)} 项</div>",
         unsafe_allow_html=True,
     )
-    left, right = st.columns([5, 2], gap="medium")
-    tabs = st.tabs(["属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"])
+    map_slot = st.container()  # map + panel sit above the tabs, but are drawn after the import tab has run
+    # Lazy tabs: a table or chart runs (and its front-end code loads) only when its tab is open, so the map
+    # draws sooner; the export/import tab always runs (an imported layer must reach the map).
+    tabs = st.tabs(["属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"], key="main_tabs",
+                   on_change="rerun")  # fmt: skip
     with tabs[4]:  # runs before the map is drawn, so an imported layer shows on this very run
         imported = render_exchange(
             features,
@@ -522,19 +515,21 @@ def main() -> None:
             indicators=indicators_table(plan.county),
             key="gisio",
         )
-    with left:
-        render_map(plan, features, shown, boundaries, imported)
-    with right:
-        render_panel(plan, features, boundaries)
+    with map_slot:
+        render_map_and_panel(plan, features, shown, boundaries, imported)
 
-    with tabs[0]:
-        render_table(shown, "tbl_main", {"county_name": "区县"})
-    with tabs[1]:
-        render_unlocated(plan, features)
-    with tabs[2]:
-        render_indicators(plan)
-    with tabs[3]:
-        render_comparison(codes)
+    if tabs[0].open:
+        with tabs[0]:
+            render_table(shown, "tbl_main", {"county_name": "区县"})
+    if tabs[1].open:
+        with tabs[1]:
+            render_unlocated(plan, features)
+    if tabs[2].open:
+        with tabs[2]:
+            render_indicators(plan)
+    if tabs[3].open:
+        with tabs[3]:
+            render_comparison(codes)
 
     st.query_params.from_dict(state_params(current_state()))
 

@@ -1,12 +1,9 @@
 """Area features (parks, complexes, zones): filled polygons, hollow with a dashed outline when schematic."""
 from __future__ import annotations
 
-import folium
 import geopandas as gpd
 
 from layers.base import (
-    BoundPopup,
-    BoundTooltip,
     category_color,
     designation_level,
     feature_popup_html,
@@ -15,6 +12,7 @@ from layers.base import (
     parts,
     polygon_latlngs,
 )
+from layers.jsonlayer import VectorLayer, VectorRows, path_style
 from layers.points import feature_tooltip
 
 
@@ -23,25 +21,23 @@ def area_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return features[mask]
 
 
-def area_layers(features: gpd.GeoDataFrame) -> list[folium.Polygon]:
-    """One polygon layer per area feature (all parts in one Leaflet polygon)."""
-    out: list[folium.Polygon] = []
+def area_vectors(features: gpd.GeoDataFrame, rows: VectorRows | None = None) -> VectorRows:
+    """One polygon per part of each area feature, each with the feature's tooltip (click key) and popup."""
+    out = rows if rows is not None else VectorRows(sticky=True)
     for _, row in area_rows(features).iterrows():
         color = category_color(row["category"])
         approx = is_approximate(row["category"], row["precision"])
         level = designation_level(row["designation"])
+        style = path_style(color, 2 + level / 2, fill=True, fill_opacity=0.08 if approx else 0.28,
+                           dash_array="6 5" if approx else None)  # fmt: skip
         tip, popup = feature_tooltip(row), feature_popup_html(row)
-        for rings in [polygon_latlngs(g) for g in parts(row.geometry) if g.geom_type == "Polygon"]:
-            poly = folium.Polygon(
-                rings,
-                color=color,
-                weight=2 + level / 2,
-                fill=True,
-                fill_color=color,
-                fill_opacity=0.08 if approx else 0.28,
-                dash_array="6 5" if approx else None,
-            )
-            poly.add_child(BoundTooltip(tip, sticky=True))
-            poly.add_child(BoundPopup(popup))
-            out.append(poly)
+        for g in parts(row.geometry):
+            if g.geom_type == "Polygon":
+                out.add("polygon", polygon_latlngs(g), style, tip, popup)
     return out
+
+
+def area_layers(features: gpd.GeoDataFrame) -> list[VectorLayer]:
+    """The area features as one data-driven layer (none when there are no areas)."""
+    rows = area_vectors(features)
+    return [VectorLayer(rows.to_json(), "AreaLayer")] if len(rows) else []

@@ -26,9 +26,10 @@ LOCAL_ASSETS: dict[str, str | None] = {
     "bootstrap": None,
     "bootstrap_css": None,
     "glyphicons_css": None,
-    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
-    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
-    "awesome_markers_font_css": "@fortawesome/fontawesome-free/css/all.min.css",
+    # Badges are divIcons with SVG icons (layers.icons): no awesome-markers, no icon font.
+    "awesome_markers": None,
+    "awesome_markers_css": None,
+    "awesome_markers_font_css": None,
     "awesome_rotate_css": None,
     "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
     "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",

@@ -6,13 +6,15 @@ and popups do not need jQuery (folium's own ``Popup`` does).
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import branca
-import folium
+import numpy as np
+import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 from shapely.geometry import (
@@ -37,14 +39,20 @@ SELECT_COLOR = "#E4002B"
 
 # --- escaping -------------------------------------------------------------------------------------------------
 
-_JS_UNSAFE = {"`": "&#96;", "$": "&#36;", "\\": "&#92;"}
+_JS_UNSAFE = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 
 
 def esc(value: Any) -> str:
     """HTML-escape any value for markup (also neutralises characters special in JS template literals)."""
-    text = "" if value is None else str(value)
-    text = html.escape(text, quote=True)
-    return "".join(_JS_UNSAFE.get(ch, ch) for ch in text)
+    return _esc_text("" if value is None else str(value))
+
+
+@functools.lru_cache(maxsize=8192)  # labels, designations, quotes repeat across thousands of markers
+def _esc_text(text: str) -> str:
+    out = html.escape(text, quote=True)
+    if "`" in out or "$" in out or "\\" in out:
+        out = out.translate(_JS_UNSAFE)
+    return out
 
 
 def text(value: Any) -> str | None:
@@ -186,7 +194,7 @@ def marker_size(level: int) -> int:
 
 
 def marker_html(category: str, level: int, approximate: bool, selected: bool = False) -> str:
-    """DivIcon markup: round badge in the category colour with its Font Awesome icon.
+    """DivIcon markup: round badge in the category colour with its icon (drawn by :mod:`layers.icons`).
 
     Hollow with a dashed border when approximate; a double ring for 市级/国家级 designations.
     """
@@ -202,16 +210,6 @@ def marker_html(category: str, level: int, approximate: bool, selected: bool = F
     )
 
 
-def marker_icon(category: str, level: int, approximate: bool) -> folium.DivIcon:
-    size = marker_size(level)
-    return folium.DivIcon(
-        html=marker_html(category, level, approximate),
-        icon_size=(size, size),
-        icon_anchor=(size // 2, size // 2),
-        class_name="rr-icon",
-    )
-
-
 # --- geometry helpers -----------------------------------------------------------------------------------------
 
 
@@ -220,14 +218,14 @@ def latlng(point: Point) -> list[float]:
 
 
 def line_latlngs(line: LineString) -> list[list[float]]:
-    return [[round(y, DECIMALS), round(x, DECIMALS)] for x, y, *_ in line.coords]
+    """Vertices of a line (or ring) as [lat, lng] lists, rounded to DECIMALS (vectorised: boundaries are big)."""
+    xy = shapely.get_coordinates(line)
+    return np.round(xy[:, ::-1], DECIMALS).tolist()
 
 
 def polygon_latlngs(poly: Polygon) -> list[list[list[float]]]:
     """Rings of a polygon (outer first, then holes) as [lat, lng] lists."""
-    return [line_latlngs(LineString(poly.exterior.coords))] + [
-        line_latlngs(LineString(r.coords)) for r in poly.interiors
-    ]
+    return [line_latlngs(poly.exterior)] + [line_latlngs(r) for r in poly.interiors]
 
 
 def parts(geom: BaseGeometry | None) -> Iterator[BaseGeometry]:

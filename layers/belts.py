@@ -1,12 +1,9 @@
 """Line features (industrial belts, corridors): a translucent band under a line, dashed when schematic."""
 from __future__ import annotations
 
-import folium
 import geopandas as gpd
 
 from layers.base import (
-    BoundPopup,
-    BoundTooltip,
     category_color,
     designation_level,
     feature_popup_html,
@@ -15,6 +12,7 @@ from layers.base import (
     line_latlngs,
     parts,
 )
+from layers.jsonlayer import VectorLayer, VectorRows, path_style
 from layers.points import feature_tooltip
 
 
@@ -23,9 +21,9 @@ def line_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return features[mask]
 
 
-def belt_layers(features: gpd.GeoDataFrame) -> list[folium.PolyLine]:
-    """Band + line per line feature; the line carries tooltip and popup, the band is not clickable."""
-    out: list[folium.PolyLine] = []
+def belt_vectors(features: gpd.GeoDataFrame, rows: VectorRows | None = None) -> VectorRows:
+    """Band + line per line feature; the line carries tooltip (click key) and popup, the band is not clickable."""
+    out = rows if rows is not None else VectorRows(sticky=True)
     for _, row in line_rows(features).iterrows():
         color = category_color(row["category"])
         level = designation_level(row["designation"])
@@ -33,16 +31,14 @@ def belt_layers(features: gpd.GeoDataFrame) -> list[folium.PolyLine]:
         lines = [line_latlngs(g) for g in parts(row.geometry) if g.geom_type in ("LineString", "LinearRing")]
         if not lines:
             continue
-        band = folium.PolyLine(lines, color=color, weight=14 + 2 * level, opacity=0.22, interactive=False)
-        line = folium.PolyLine(
-            lines,
-            color=color,
-            weight=3 + level / 2,
-            opacity=0.95,
-            dash_array="8 6" if dashed else None,
-            line_cap="round",
-        )
-        line.add_child(BoundTooltip(feature_tooltip(row), sticky=True))
-        line.add_child(BoundPopup(feature_popup_html(row)))
-        out += [band, line]
+        band = path_style(color, 14 + 2 * level, opacity=0.22, interactive=False)
+        line = path_style(color, 3 + level / 2, opacity=0.95, dash_array="8 6" if dashed else None, line_cap="round")
+        out.add("polyline", lines, band)
+        out.add("polyline", lines, line, feature_tooltip(row), feature_popup_html(row))
     return out
+
+
+def belt_layers(features: gpd.GeoDataFrame) -> list[VectorLayer]:
+    """The line features as one data-driven layer (none when there are no lines)."""
+    rows = belt_vectors(features)
+    return [VectorLayer(rows.to_json(), "BeltLayer")] if len(rows) else []

@@ -1,42 +1,67 @@
-"""Administrative boundaries: the county outline (county views) and the 38 districts (municipal view)."""
+"""Administrative boundaries: the county outline (county views) and the 38 districts (municipal view).
+
+Each is one data-driven layer (:class:`layers.jsonlayer.VectorLayer`); the ``*_data`` functions return its JSON,
+which the app caches per view and basemap.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import folium
 import geopandas as gpd
+import shapely
 
 import config
-from layers.base import BoundTooltip, click_key, esc, parts, polygon_latlngs
+from layers.base import click_key, esc, parts, polygon_latlngs
+from layers.jsonlayer import VectorLayer, VectorRows, path_style
 
 # Fills of the municipal designations, in order of first appearance in the plan (colour-blind-aware).
 DESIGNATION_PALETTE: tuple[str, ...] = ("#C0392B", "#E67E22", "#8E44AD", "#16A085", "#2C3E50", "#7F8C8D")
 PLAN_BORDER = "#B22222"
+# Neighbours drawn for context: those within the county's bounding box grown by this fraction on every side.
+CONTEXT_MARGIN = 0.5
 
 
 def _rings(geom) -> list:  # type: ignore[no-untyped-def]
     return [polygon_latlngs(g) for g in parts(geom) if g.geom_type == "Polygon"]
 
 
-def county_outline(boundaries: gpd.GeoDataFrame, county: str) -> list[folium.Polygon]:
-    """The county's outline, with its neighbours drawn faintly for context; nothing here is clickable."""
-    out: list[folium.Polygon] = []
+def context_box(geom: shapely.Geometry, margin: float = CONTEXT_MARGIN) -> shapely.Geometry:
+    """The bounding box of ``geom`` grown by ``margin`` × its width/height on each side."""
+    minx, miny, maxx, maxy = geom.bounds
+    dx, dy = (maxx - minx) * margin, (maxy - miny) * margin
+    return shapely.box(minx - dx, miny - dy, maxx + dx, maxy + dy)
+
+
+def county_outline_data(boundaries: gpd.GeoDataFrame, county: str) -> str:
+    """JSON of the county's outline and, faintly, the neighbours around it; nothing here is clickable.
+
+    Only neighbours meeting the county's bounding box grown by :data:`CONTEXT_MARGIN` are drawn: the others are
+    off screen at the county's zoom and would only add weight to the page.  Without the county's polygon, all
+    districts are drawn.
+    """
+    rows = VectorRows()
+    own = boundaries[boundaries["adcode"] == county]
     others = boundaries[(boundaries["adcode"] != county) & (boundaries["adcode"] != config.MUNICIPAL_ADCODE)]
+    own_geoms = [g for g in own.geometry if g is not None and not g.is_empty]
+    if own_geoms:
+        box = context_box(shapely.union_all(own_geoms))
+        others = others[others.geometry.intersects(box)]
+    faint = path_style("#9a9a9a", 0.8, fill=True, fill_color="#ffffff", fill_opacity=0.15, interactive=False)
     for geom in others.geometry:
         for rings in _rings(geom):
-            out.append(
-                folium.Polygon(rings, color="#9a9a9a", weight=0.8, fill=True, fill_color="#ffffff",
-                               fill_opacity=0.15, interactive=False)  # fmt: skip
-            )
-    own = boundaries[boundaries["adcode"] == county]
+            rows.add("polygon", rings, faint)
     style = config.BOUNDARY_STYLE
-    for geom in own.geometry:
+    strong = path_style(style["color"], 2.4, fill=True, fill_color=style["fillColor"],
+                        fill_opacity=style["fillOpacity"], interactive=False)  # fmt: skip
+    for geom in own_geoms:
         for rings in _rings(geom):
-            out.append(
-                folium.Polygon(rings, color=style["color"], weight=2.4, fill=True,
-                               fill_color=style["fillColor"], fill_opacity=style["fillOpacity"], interactive=False)  # fmt: skip
-            )
-    return out
+            rows.add("polygon", rings, strong)
+    return rows.to_json()
+
+
+def county_outline(boundaries: gpd.GeoDataFrame, county: str) -> list[VectorLayer]:
+    """The county's outline with its neighbours for context, as one layer."""
+    return [VectorLayer(county_outline_data(boundaries, county), "CountyOutline")]
 
 
 def designation_colors(designations: Sequence[str]) -> dict[str, str]:
@@ -44,38 +69,40 @@ def designation_colors(designations: Sequence[str]) -> dict[str, str]:
     return {d: DESIGNATION_PALETTE[i % len(DESIGNATION_PALETTE)] for i, d in enumerate(designations)}
 
 
+def district_data(
+    boundaries: gpd.GeoDataFrame,
+    with_plan: Mapping[str, str],
+    designations: Mapping[str, Sequence[str]],
+    colors: Mapping[str, str],
+) -> str:
+    """JSON of the 38 districts, each clickable (key ``d:<adcode>``).
+
+    ``with_plan``: adcode -> plan title of districts that have a county plan (red border, "点击进入").
+    ``designations``: adcode -> the municipal plan's designations naming it (fill colour of the first).
+    """
+    rows = VectorRows(sticky=True)
+    districts = boundaries[boundaries["adcode"] != config.MUNICIPAL_ADCODE]
+    for code, name, geom in zip(districts["adcode"], districts["name"], districts.geometry):
+        des = list(designations.get(code, ()))
+        fill = colors.get(des[0], "#ffffff") if des else "#ffffff"
+        has_plan = code in with_plan
+        lines = [f"<b>{esc(name)}</b>"]
+        lines += [f'<span class="rr-tip-sub">{esc(d)}</span>' for d in des]
+        if has_plan:
+            lines.append('<span class="rr-tip-go">有区县规划 · 点击查看</span>')
+        tip = "".join(lines) + click_key("d", code)
+        style = path_style(PLAN_BORDER if has_plan else "#666666", 2.6 if has_plan else 0.9, fill=True,
+                           fill_color=fill, fill_opacity=0.55 if des else 0.25)  # fmt: skip
+        for rings in _rings(geom):
+            rows.add("polygon", rings, style, tip)
+    return rows.to_json()
+
+
 def district_layers(
     boundaries: gpd.GeoDataFrame,
     with_plan: Mapping[str, str],
     designations: Mapping[str, Sequence[str]],
     colors: Mapping[str, str],
-) -> list[folium.Polygon]:
-    """The 38 districts, each clickable (key ``d:<adcode>``).
-
-    ``with_plan``: adcode -> plan title of districts that have a county plan (red border, "点击进入").
-    ``designations``: adcode -> the municipal plan's designations naming it (fill colour of the first).
-    """
-    out: list[folium.Polygon] = []
-    districts = boundaries[boundaries["adcode"] != config.MUNICIPAL_ADCODE]
-    for _, row in districts.iterrows():
-        code = row["adcode"]
-        des = list(designations.get(code, ()))
-        fill = colors.get(des[0], "#ffffff") if des else "#ffffff"
-        has_plan = code in with_plan
-        lines = [f"<b>{esc(row['name'])}</b>"]
-        lines += [f'<span class="rr-tip-sub">{esc(d)}</span>' for d in des]
-        if has_plan:
-            lines.append('<span class="rr-tip-go">有区县规划 · 点击查看</span>')
-        tip = "".join(lines) + click_key("d", code)
-        for rings in _rings(row.geometry):
-            poly = folium.Polygon(
-                rings,
-                color=PLAN_BORDER if has_plan else "#666666",
-                weight=2.6 if has_plan else 0.9,
-                fill=True,
-                fill_color=fill,
-                fill_opacity=0.55 if des else 0.25,
-            )
-            poly.add_child(BoundTooltip(tip, sticky=True))
-            out.append(poly)
-    return out
+) -> list[VectorLayer]:
+    """The 38 districts (see :func:`district_data`) as one layer."""
+    return [VectorLayer(district_data(boundaries, with_plan, designations, colors), "DistrictLayer")]

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
-from branca.element import Element, MacroElement
-from folium.elements import JSCSSMixin
-from jinja2 import Template
+from branca.element import Element
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_crs
 from layers.areas import area_layers
 from layers.base import SELECT_COLOR, DECIMALS, bounds_latlng, kind_of, latlng, line_latlngs, parts, polygon_latlngs, stable_ids
 from layers.belts import belt_layers
+from layers.boundaries import county_outline_data, designation_colors, district_data
+from layers.filters import district_items
+from layers.icons import icon_css
+from layers.jsonlayer import VectorLayer
 from layers.labels import TownLabel, town_labels
-from layers.legend import MapLegend
-from layers.points import point_cluster
+from layers.legend import MapLegend, category_counts, legend_html
+from layers.points import point_layers
 
 # --- basemaps -------------------------------------------------------------------------------------------------
 
@@ -130,17 +133,6 @@ MAP_CSS = """
 """
 
 
-class FontAwesome(JSCSSMixin, MacroElement):
-    """Declares the Font Awesome stylesheet used by the badges (served locally after ``localise``)."""
-
-    _template = Template("")
-    default_css = [("awesome_markers_font_css", "fontawesome/css/all.min.css")]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "FontAwesome"
-
-
 def base_map(
     boundaries: gpd.GeoDataFrame | None,
     boundary_layers: Sequence[folium.Polygon],
@@ -161,7 +153,7 @@ def base_map(
     fmap.options["minZoom"] = 6
     fmap.options["zoomSnap"] = 0.25  # fit the county tightly, not to the nearest whole zoom level
     fmap.get_root().header.add_child(Element(MAP_CSS), name="rr_css")
-    fmap.add_child(FontAwesome())
+    fmap.get_root().header.add_child(Element(f"<style>\n{icon_css()}\n</style>"), name="rr_icons")
     for url in bm.tiles:
         folium.TileLayer(
             tiles=url.replace("{tk}", tianditu_key), attr=bm.attribution, subdomains=bm.subdomains or "abc",
@@ -203,15 +195,12 @@ def overlay_groups(
     located = features[features.geometry.notna()]
     if towns:
         fg = folium.FeatureGroup(name="乡镇驻地")
-        for marker in town_labels(towns):
-            fg.add_child(marker)
+        for layer in town_labels(towns):
+            fg.add_child(layer)
         groups.append(fg)
     fg = folium.FeatureGroup(name="规划要素")
-    for layer in area_layers(located):
+    for layer in [*area_layers(located), *belt_layers(located), *point_layers(located)]:
         fg.add_child(layer)
-    for layer in belt_layers(located):
-        fg.add_child(layer)
-    fg.add_child(point_cluster(located))
     groups.append(fg)
     if selected is not None and not selected.is_empty:
         sel = folium.FeatureGroup(name="选中")
@@ -273,3 +262,120 @@ def town_label_list(
 ) -> list[TownLabel]:
     """TownLabel per town name with a seat ``(lon, lat)``."""
     return [TownLabel(name, lon, lat, counts.get(name, 0)) for name, (lon, lat) in seats.items()]
+
+
+# --- a whole view ---------------------------------------------------------------------------------------------
+
+MAP_HEIGHT = 640
+RETURNED_OBJECTS = ("last_object_clicked_tooltip",)
+
+
+def not_district(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows of the municipal plan that are not whole districts (those are drawn as the district fills)."""
+    return frame[frame.geometry.map(lambda g: g is not None and g.geom_type not in ("Polygon", "MultiPolygon"))]
+
+
+@dataclass(frozen=True)
+class StaticPart:
+    """What a view draws whatever the filters and the selection: boundaries (as layer JSON), legend, extent.
+
+    Plain strings and a geometry, so the app can cache it per view and basemap.
+    """
+
+    county: str
+    basemap: str
+    municipal: bool
+    boundaries: str | None  # VectorLayer JSON in the basemap's datum, None without boundary data
+    legend: str
+    fit: BaseGeometry | None  # the county (or municipality) polygon in the display datum, None without it
+
+
+def static_part(
+    county: str,
+    municipal: bool,
+    features: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame | None,
+    basemap: str = "none",
+    with_plan: Mapping[str, str] | None = None,
+    title: str = "图例",
+) -> StaticPart:
+    """The static part of a view from every item of its plan (not the filtered ones: changing the static part
+    remounts the map and loses the user's view).
+
+    ``features`` and ``boundaries`` in WGS84; ``with_plan``: adcode -> name of districts with a county plan
+    (municipal view); ``title``: legend title.
+    """
+    bounds = to_display(boundaries, basemap) if boundaries is not None else None
+    if municipal:
+        items = district_items(features, boundaries) if boundaries is not None else {}
+        des_by_district = {c: [d or n for _, n, d in its] for c, its in items.items()}
+        colors = designation_colors(list(dict.fromkeys(d for ds in des_by_district.values() for d in ds)))
+        data = district_data(bounds, with_plan or {}, des_by_district, colors) if bounds is not None else None
+        everything = not_district(features)
+        legend = legend_html(category_counts(everything["category"]), counts_by_kind(everything), colors, title,
+                             municipal=True)  # fmt: skip
+    else:
+        data = county_outline_data(bounds, county) if bounds is not None else None
+        located = features[features.geometry.notna()]
+        legend = legend_html(category_counts(located["category"]), counts_by_kind(located), title=title)
+    fit = fit_geometry(bounds, county) if bounds is not None else None
+    return StaticPart(county, basemap, municipal, data, legend, fit)
+
+
+@dataclass
+class MapView:
+    """Everything ``st_folium`` needs for a view; :meth:`kwargs` gives its arguments."""
+
+    fmap: folium.Map
+    groups: list[folium.FeatureGroup]
+    key: str
+    center: tuple[float, float] | None = None
+    zoom: int | None = None
+    empty: bool = False  # nothing to fit the view to: no boundaries and no located feature
+
+    def kwargs(self, height: int = MAP_HEIGHT) -> dict[str, Any]:
+        """Keyword arguments of ``st_folium`` (besides the map itself and ``on_change``)."""
+        return {
+            "key": self.key,
+            "height": height,
+            "use_container_width": True,
+            "returned_objects": list(RETURNED_OBJECTS),
+            "feature_group_to_add": self.groups,
+            "center": self.center,
+            "zoom": self.zoom,
+        }
+
+
+def map_key(county: str, basemap: str) -> str:
+    """The st_folium key of a view: one map component per view and basemap."""
+    return f"map_{county}_{basemap}"
+
+
+def map_view(
+    static: StaticPart,
+    shown: gpd.GeoDataFrame,
+    tianditu_key: str = "",
+    towns: Sequence[TownLabel] = (),
+    selected: BaseGeometry | None = None,
+    focus: bool = False,
+    town_focus: tuple[float, float] | None = None,
+    extra_groups: Sequence[folium.FeatureGroup] = (),
+) -> MapView:
+    """The map of a view: the static part as the map, the plan overlays as feature groups.
+
+    ``shown``: the filtered items in the display datum; ``selected``: geometry of the selected item (display
+    datum), ringed when ``focus``; ``town_focus``: (lon, lat) of a selected town to centre on; ``extra_groups``:
+    further overlays (an imported layer), drawn above the plan's.
+    """
+    drawn = not_district(shown) if static.municipal else shown
+    fit = static.fit if static.fit is not None else fit_geometry(None, static.county, shown)
+    boundary_layers = [VectorLayer(static.boundaries, "BoundaryLayer")] if static.boundaries else []
+    fmap = base_map(None, boundary_layers, static.legend, static.basemap, tianditu_key, fit)
+    ring = selected if focus else None
+    groups = overlay_groups(drawn, towns, ring)
+    groups += list(extra_groups)
+    center, zoom = focus_view(ring) if focus else (None, None)
+    if town_focus is not None:
+        lon, lat = town_focus
+        center, zoom = (round(lat, DECIMALS), round(lon, DECIMALS)), 12
+    return MapView(fmap, groups, map_key(static.county, static.basemap), center, zoom, empty=fit is None)

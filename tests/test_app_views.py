@@ -105,3 +105,27 @@ def test_broken_plan_gives_a_chinese_error_not_a_traceback(tmp_path: Path, monke
     assert not at.exception
     assert any("规划数据有误" in e.value and "500235.yaml" in e.value for e in at.error)
     cache_data.clear()
+
+
+def test_a_map_click_selects_the_feature_in_the_same_run() -> None:
+    """The map returns the clicked tooltip (with its hidden key), as streamlit-folium's frontend does; its
+    on_change callback selects the feature before the script runs, so one run shows it (no st.rerun)."""
+    import json
+
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    from bench.servertime import map_component
+
+    plan = load_plan("500235")
+    entity = next(e for e in plan.entities if e.category == "demo_village")
+    at = run(county="500235")
+    proto = map_component(at)
+    assert proto is not None
+    states = at._tree.get_widget_states()
+    click = {"last_object_clicked_tooltip": f"{entity.name} 示范村 ⟦f:{entity.id}⟧"}
+    states.widgets.append(WidgetState(id=proto.id, json_value=json.dumps(click, ensure_ascii=False)))
+    at._run(states)
+    assert not at.exception
+    assert at.session_state["selected"] == f"f:{entity.id}"
+    assert entity.source.quote in markdown_text(at)
+    assert at.query_params["sel"] == f"f:{entity.id}"

@@ -1,9 +1,11 @@
 """Tier 2: build the folium map of a view and assert on its HTML/JS."""
 from __future__ import annotations
 
+import json
 import re
 
 import folium
+import pytest
 from layer_fixtures import good_features, hostile_features, multi_features, square_boundaries
 
 from layers.assets import localise
@@ -18,6 +20,24 @@ def decoded(html: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
 
 
+def layer_data(html: str, layer: str) -> list:  # type: ignore[type-arg]
+    """The JSON arrays carried by the data-driven layers named ``layer`` (e.g. "point_layer") in a page."""
+    found = re.findall(rf"var {layer}_\w+ = \(function \(data\) \{{.*?\}}\)\((.*?)\);\n", html, flags=re.S)
+    return [json.loads(text) for text in found]
+
+
+def points_of(html: str) -> list:  # type: ignore[type-arg]
+    """``([lat, lng, item index], [tooltip, popup, style, level, approximate])`` of every marker of the point
+    layers of a page (tooltip and popup markup assembled from the layer's string table, as the browser does)."""
+    out = []
+    for data in layer_data(html, "point_layer"):
+        strings, items = data[2], data[3]
+        for p in data[4]:
+            tip, popup, *rest = items[p[2]]
+            out.append((p, ["".join(strings[i] for i in tip), "".join(strings[i] for i in popup), *rest]))
+    return out
+
+
 def render(groups, boundaries=None, legend=None) -> str:  # type: ignore[no-untyped-def]
     bounds = square_boundaries() if boundaries is None else boundaries
     fmap = base_map(bounds, county_outline(bounds, "500235"), legend, fit=fit_geometry(bounds, "500235"))
@@ -29,15 +49,64 @@ def render(groups, boundaries=None, legend=None) -> str:  # type: ignore[no-unty
 def test_overlays_draw_points_in_a_cluster_and_belts_as_lines() -> None:
     html = render(overlay_groups(good_features()))
     assert "L.markerClusterGroup" in html
-    assert html.count("L.marker(") == 1          # the village (the county-wide item is not drawn)
-    assert html.count("L.polyline(") == 2        # belt band + belt line
-    assert '"dashArray": "8 6"' in html          # schematic belt is dashed
-    assert "rr-approx" in html                   # village at its town seat is hollow
+    (point, item), = points_of(html)             # the village (the county-wide item is not drawn)
+    assert point[:2] == [10.1, 100.1]
+    assert item[4] == 1                          # village at its town seat is hollow ...
+    assert "rr-approx" in html                   # ... drawn with the rr-approx badge
+    (belts,) = layer_data(html, "belt_layer")
+    styles, rows = belts[0], belts[1]
+    assert [r[0] for r in rows] == ["polyline", "polyline"]  # belt band + belt line
+    assert styles[rows[1][2]]["dashArray"] == "8 6"          # schematic belt is dashed
+    assert styles[rows[0][2]]["interactive"] is False        # the band is not clickable
 
 
 def test_a_multi_town_item_gets_a_marker_at_each_town() -> None:
     html = render(overlay_groups(multi_features()))
-    assert html.count("L.marker(") == 2
+    points = points_of(html)
+    assert [p[:2] for p, _ in points] == [[10.1, 100.1], [10.2, 100.2]]
+    assert points[0][1] == points[1][1]          # one item (tooltip, popup) shared by both markers
+
+
+def test_markers_are_one_cluster_layer_of_compact_utf8_json() -> None:
+    html = render(overlay_groups(good_features()))
+    assert html.count("L.markerClusterGroup(") == 1
+    assert "L.marker(" in html and "bindTooltip" in html and "bindPopup" in html
+    (data,) = layer_data(html, "point_layer")
+    options, styles = data[0], data[1]
+    assert options["maxClusterRadius"] == 18 and options["chunkedLoading"] is True
+    assert styles == [["#E69F00", "home"]]       # category colour and icon
+    ((_point, item),) = points_of(html)
+    assert item[0].endswith('<span hidden class="rr-key">⟦f:t-dv-001⟧</span>')  # the click key rides in the tooltip
+    assert "专栏1 乡村振兴示范村" in item[1]     # the popup cites the plan
+    assert "黎明村" in html and "\\u9ece" not in html  # CJK written as UTF-8, not \\uXXXX
+
+
+def test_markup_boilerplate_is_shared_and_joins_back() -> None:
+    from layers.jsonlayer import StringTable
+
+    markups = [f'<b>{name}</b><span class="rr-tip-sub">示范村</span>' for name in ("甲村", "乙村", "丙村", "丁村")]
+    table = StringTable()
+    interned = table.intern_all(markups)
+    assert [table.join(ix) for ix in interned] == markups
+    assert all(len(ix) == 3 for ix in interned)          # "<b>", the name, the shared rest
+    assert len({ix[2] for ix in interned}) == 1
+    assert len(table.strings) == 6
+    odd = ["a<b", "<i>x</i> < y", "", "纯文本"]
+    assert [table.join(ix) for ix in table.intern_all(odd)] == odd
+
+
+def test_no_point_layer_without_points() -> None:
+    feats = good_features()
+    html = render(overlay_groups(feats[feats["id"] != "t-dv-001"]))
+    assert "L.markerClusterGroup(" not in html and "L.marker(" not in html
+    assert layer_data(html, "belt_layer")      # the belt is still drawn
+
+
+def test_many_points_cluster_by_area() -> None:
+    from layers.points import MANY_POINTS, cluster_options
+
+    assert cluster_options(10)["maxClusterRadius"] == 18
+    assert cluster_options(MANY_POINTS + 1)["maxClusterRadius"] >= 60
 
 
 def test_every_clickable_layer_carries_its_key() -> None:
@@ -55,6 +124,9 @@ def test_hostile_names_are_escaped_in_tooltips_popups_and_legend() -> None:
     assert "<img src=x" not in html
     assert "${alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;村" in html
+    tips = [item[0] for _, item in points_of(html)]
+    assert len(tips) == 2 and all("&lt;" in tip and "<script" not in tip and "<img" not in tip for tip in tips)
+    assert all("⟦f:x-dv-00" in tip for tip in tips)
 
 
 def test_no_jquery_popups_and_no_cdn_after_localise() -> None:
@@ -62,7 +134,16 @@ def test_no_jquery_popups_and_no_cdn_after_localise() -> None:
     assert "$(`" not in html
     assert not re.search(r"(src|href)=\"https?://", html)
     assert "/app/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js" in html
-    assert "/app/static/vendor/@fortawesome/fontawesome-free/css/all.min.css" in html
+    assert "fontawesome" not in html and "awesome-markers" not in html  # icons are inline SVG masks
+    assert '.fa-home { --rr-icon: url("data:image/svg+xml,' in html
+
+
+def test_every_category_icon_is_drawn_without_an_icon_font() -> None:
+    import config
+    from layers.icons import ICON_PATHS, icon_uri
+
+    assert {style["icon"] for style in config.CATEGORY_STYLE.values()} <= set(ICON_PATHS)
+    assert all(icon_uri(name).startswith("data:image/svg+xml,%3Csvg") for name in ICON_PATHS)
 
 
 def test_same_input_renders_the_same_overlay_code() -> None:
@@ -116,3 +197,39 @@ def test_amap_display_shifts_geometries_but_not_the_source_frame() -> None:
     assert shifted.attrs.get("datum") == "GCJ-02"
     assert "datum" not in feats.attrs
     assert to_display(feats, "none") is feats
+
+
+@pytest.mark.parametrize("name", ["</script><script>alert(1)</script>", "{{ 7*7 }}{% raw %}{# x", "<!--", "a\u2028b"])
+def test_layer_json_survives_script_and_template_breakers(name: str) -> None:
+    from layers.jsonlayer import script_json
+
+    text = script_json([name, {"k": name}])
+    assert "</" not in text and "<!--" not in text
+    assert not re.search(r"\{[{%#]", text)
+    assert json.loads(text) == [name, {"k": name}]
+
+
+def test_town_labels_are_one_layer_with_escaped_names_and_keys() -> None:
+    html = render(overlay_groups(good_features(), [TownLabel("<b>镇</b>", 100.1, 10.1, 0), TownLabel("双河镇", 100.2, 10.2, 3)]))
+    (data,) = layer_data(html, "town_label_layer")
+    rows = data[0]
+    assert [r[:2] for r in rows] == [[10.1, 100.1], [10.2, 100.2]]
+    assert "&lt;b&gt;镇&lt;/b&gt;" in rows[0][2] and "<b>镇" not in rows[0][2]
+    assert "⟦t:&lt;b&gt;镇&lt;/b&gt;⟧" in rows[0][3]
+    assert "规划中提及 3 处" in rows[1][3]
+
+
+def test_county_outline_draws_only_the_neighbours_around_the_county() -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    bounds = gpd.GeoDataFrame(
+        {"adcode": ["500000", "500235", "500236", "500237"], "name": ["市", "本县", "邻县", "远县"]},
+        geometry=[box(0, 0, 10, 10), box(1, 1, 2, 2), box(2, 1, 3, 2), box(8, 8, 9, 9)],
+        crs="EPSG:4326",
+    )
+    html = decoded(base_map(bounds, county_outline(bounds, "500235"), None).get_root().render())
+    (data,) = layer_data(html, "county_outline")
+    rings = [r[1][0] for r in data[1]]
+    assert len(rings) == 2                        # the neighbour and the county, not the far district
+    assert all(r[3] is None for r in data[1])     # nothing clickable

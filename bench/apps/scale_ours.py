@@ -1,10 +1,12 @@
 """Scale case, our way: the municipal view of app.py with 20,000 synthetic villages as the plan's features.
 
-Mirrors the municipal branch of ``app.render_map`` step by step with the app's own public functions (districts
-coloured by designation, legend, clustered point layer in ``feature_group_to_add``, the same st_folium arguments);
-keep it in step when render_map changes.  The villages come from :func:`bench.synthetic.synthetic_villages`.
+It calls the same map builders as ``app.render_map`` (:func:`layers.mapview.static_part`, cached per view as the
+app caches it, and :func:`layers.mapview.map_view`) with the same ``st_folium`` arguments, so it measures the
+app's own code path; only the plan is swapped for :func:`bench.synthetic.synthetic_villages`.
 """
 from __future__ import annotations
+
+from functools import partial
 
 import geopandas as gpd
 import streamlit as st
@@ -14,13 +16,9 @@ import config
 from bench.synthetic import synthetic_villages
 from geo.boundaries import load_boundaries
 from layers.assets import localise
-from layers.boundaries import designation_colors, district_layers
-from layers.filters import district_items
-from layers.legend import category_counts, legend_html
-from layers.mapview import base_map, counts_by_kind, fit_geometry, overlay_groups
+from layers.base import parse_click
+from layers.mapview import MAP_HEIGHT, StaticPart, map_view, static_part
 from plan.loader import available_plans, load_plan
-
-MAP_HEIGHT = 640
 
 
 @st.cache_data(show_spinner=False)
@@ -38,29 +36,21 @@ def plan_names() -> dict[str, str]:
     return {code: load_plan(code).county_name for code in available_plans()}
 
 
+@st.cache_data(show_spinner=False)
+def cached_static(county: str, basemap: str) -> StaticPart:
+    with_plan = {c: n for c, n in plan_names().items() if c != config.MUNICIPAL_ADCODE}
+    return static_part(county, True, villages(), boundaries(), basemap, with_plan, "重庆市 图例")
+
+
+def on_map_click(key: str) -> None:
+    clicked = parse_click((st.session_state.get(key) or {}).get("last_object_clicked_tooltip"))
+    if clicked:
+        st.session_state["selected"] = f"{clicked[0]}:{clicked[1]}"
+
+
 shown = villages()
-bounds = boundaries()
-items = district_items(shown, bounds)
-with_plan = {c: n for c, n in plan_names().items() if c != config.MUNICIPAL_ADCODE}
-des_by_district = {c: [d or n for _, n, d in its] for c, its in items.items()}
-ordered = list(dict.fromkeys(d for ds in des_by_district.values() for d in ds))
-colors = designation_colors(ordered)
-boundary_layers = district_layers(bounds, with_plan, des_by_district, colors)
-drawn = shown[shown.geometry.map(lambda g: g is not None and g.geom_type not in ("Polygon", "MultiPolygon"))]
-legend = legend_html(category_counts(drawn["category"]), counts_by_kind(drawn), colors, "重庆市 图例", municipal=True)
-fit = fit_geometry(bounds, config.MUNICIPAL_ADCODE, shown)
-fmap = base_map(bounds, boundary_layers, legend, "none", "", fit)
-groups = overlay_groups(drawn, [], None)
-for group in groups:
+view = map_view(cached_static(config.MUNICIPAL_ADCODE, "none"), shown)
+for group in view.groups:
     localise(group)  # type: ignore[arg-type]
-out = st_folium(
-    localise(fmap),
-    key="map_500000_none",
-    height=MAP_HEIGHT,
-    use_container_width=True,
-    returned_objects=["last_object_clicked_tooltip"],
-    feature_group_to_add=groups,
-    center=None,
-    zoom=None,
-)
+st_folium(localise(view.fmap), **view.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, view.key))
 st.caption(f"合成数据（基准测试）：{len(shown)} 个合成村")
