@@ -15,21 +15,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bench.server import free_port, wait_healthy  # one launcher helper for tests and benchmark
+# One launcher and one set of Chromium flags for tests, benchmark and screenshot script.
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
+from bench.server import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("RRMAP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
 def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
