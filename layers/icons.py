@@ -1,42 +1,53 @@
-"""The category icons drawn in the map badges, as SVG paths (no icon font to download).
+"""The category icons drawn in the map badges, as SVG (no icon font to download).
 
-Path data of Font Awesome Free 6.2.0 solid icons (https://fontawesome.com, icons licensed CC BY 4.0), the same
-glyphs the badges showed from the Font Awesome web font, keyed by the names in ``config.CATEGORY_STYLE``.  The
-badges keep their ``<i class="fa-solid fa-<name>">`` markup; :func:`icon_css` draws each icon as a CSS mask
-filled with the text colour, so it takes the badge's colour and size.
+The SVGs are Font Awesome Free 6.2.0 solid icons (https://fontawesome.com, icons CC BY 4.0), installed from the npm
+registry and copied to ``static/vendor`` by scripts/vendor_assets.py — never stored in the repository.  The badges
+use ``<i class="fa-solid fa-<name>">`` markup with the names of ``config.CATEGORY_STYLE``; :func:`icon_css` draws
+each icon as a CSS mask filled with the text colour, so it takes the badge's colour and size.
 """
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from urllib.parse import quote
 
-# name -> (viewBox, path data)
-ICON_PATHS: dict[str, tuple[str, str]] = {
-    "star": ("0 0 576 512", "M316.9 18C311.6 7 300.4 0 288.1 0s-23.4 7-28.8 18L195 150.3 51.4 171.5c-12 1.8-22 10.2-25.7 21.7s-.7 24.2 7.9 32.7L137.8 329 113.2 474.7c-2 12 3 24.2 12.9 31.3s23 8 33.8 2.3l128.3-68.5 128.3 68.5c10.8 5.7 23.9 4.9 33.8-2.3s14.9-19.3 12.9-31.3L438.5 329 542.7 225.9c8.6-8.5 11.7-21.2 7.9-32.7s-13.7-19.9-25.7-21.7L381.2 150.3 316.9 18z"),
-    "home": ("0 0 576 512", "M575.8 255.5c0 18-15 32.1-32 32.1h-32l.7 160.2c0 2.7-.2 5.4-.5 8.1V472c0 22.1-17.9 40-40 40H456c-1.1 0-2.2 0-3.3-.1c-1.4 .1-2.8 .1-4.2 .1H416 392c-22.1 0-40-17.9-40-40V448 384c0-17.7-14.3-32-32-32H256c-17.7 0-32 14.3-32 32v64 24c0 22.1-17.9 40-40 40H160 128.1c-1.5 0-3-.1-4.5-.2c-1.2 .1-2.4 .2-3.6 .2H104c-22.1 0-40-17.9-40-40V360c0-.9 0-1.9 .1-2.8V287.6H32c-18 0-32-14-32-32.1c0-9 3-17 10-24L266.4 8c7-7 15-8 22-8s15 2 21 7L564.8 231.5c8 7 12 15 11 24z"),
-    "building": ("0 0 384 512", "M48 0C21.5 0 0 21.5 0 48V464c0 26.5 21.5 48 48 48h96V432c0-26.5 21.5-48 48-48s48 21.5 48 48v80h96c26.5 0 48-21.5 48-48V48c0-26.5-21.5-48-48-48H48zM64 240c0-8.8 7.2-16 16-16h32c8.8 0 16 7.2 16 16v32c0 8.8-7.2 16-16 16H80c-8.8 0-16-7.2-16-16V240zm112-16h32c8.8 0 16 7.2 16 16v32c0 8.8-7.2 16-16 16H176c-8.8 0-16-7.2-16-16V240c0-8.8 7.2-16 16-16zm80 16c0-8.8 7.2-16 16-16h32c8.8 0 16 7.2 16 16v32c0 8.8-7.2 16-16 16H272c-8.8 0-16-7.2-16-16V240zM80 96h32c8.8 0 16 7.2 16 16v32c0 8.8-7.2 16-16 16H80c-8.8 0-16-7.2-16-16V112c0-8.8 7.2-16 16-16zm80 16c0-8.8 7.2-16 16-16h32c8.8 0 16 7.2 16 16v32c0 8.8-7.2 16-16 16H176c-8.8 0-16-7.2-16-16V112zM272 96h32c8.8 0 16 7.2 16 16v32c0 8.8-7.2 16-16 16H272c-8.8 0-16-7.2-16-16V112c0-8.8 7.2-16 16-16z"),
-    "industry": ("0 0 512 512", "M32 32C14.3 32 0 46.3 0 64V304v48 80c0 26.5 21.5 48 48 48H464c26.5 0 48-21.5 48-48V304 152.2c0-18.2-19.4-29.7-35.4-21.1L320 215.4V152.2c0-18.2-19.4-29.7-35.4-21.1L128 215.4V64c0-17.7-14.3-32-32-32H32z"),
-    "road": ("0 0 576 512", "M256 32H181.2c-27.1 0-51.3 17.1-60.3 42.6L3.1 407.2C1.1 413 0 419.2 0 425.4C0 455.5 24.5 480 54.6 480H256V416c0-17.7 14.3-32 32-32s32 14.3 32 32v64H521.4c30.2 0 54.6-24.5 54.6-54.6c0-6.2-1.1-12.4-3.1-18.2L455.1 74.6C446 49.1 421.9 32 394.8 32H320V96c0 17.7-14.3 32-32 32s-32-14.3-32-32V32zm64 192v64c0 17.7-14.3 32-32 32s-32-14.3-32-32V224c0-17.7 14.3-32 32-32s32 14.3 32 32z"),
-    "leaf": ("0 0 512 512", "M272 96c-78.6 0-145.1 51.5-167.7 122.5c33.6-17 71.5-26.5 111.7-26.5h88c8.8 0 16 7.2 16 16s-7.2 16-16 16H288 216s0 0 0 0c-16.6 0-32.7 1.9-48.3 5.4c-25.9 5.9-49.9 16.4-71.4 30.7c0 0 0 0 0 0C38.3 298.8 0 364.9 0 440v16c0 13.3 10.7 24 24 24s24-10.7 24-24V440c0-48.7 20.7-92.5 53.8-123.2C121.6 392.3 190.3 448 272 448l1 0c132.1-.7 239-130.9 239-291.4c0-42.6-7.5-83.1-21.1-119.6c-2.6-6.9-12.7-6.6-16.2-.1C455.9 72.1 418.7 96 376 96L272 96z"),
-    "wrench": ("0 0 512 512", "M352 320c88.4 0 160-71.6 160-160c0-15.3-2.2-30.1-6.2-44.2c-3.1-10.8-16.4-13.2-24.3-5.3l-76.8 76.8c-3 3-7.1 4.7-11.3 4.7H336c-8.8 0-16-7.2-16-16V118.6c0-4.2 1.7-8.3 4.7-11.3l76.8-76.8c7.9-7.9 5.4-21.2-5.3-24.3C382.1 2.2 367.3 0 352 0C263.6 0 192 71.6 192 160c0 19.1 3.4 37.5 9.5 54.5L19.9 396.1C7.2 408.8 0 426.1 0 444.1C0 481.6 30.4 512 67.9 512c18 0 35.3-7.2 48-19.9L297.5 310.5c17 6.2 35.4 9.5 54.5 9.5zM80 456c-13.3 0-24-10.7-24-24s10.7-24 24-24s24 10.7 24 24s-10.7 24-24 24z"),
-    "plus-square": ("0 0 448 512", "M64 32C28.7 32 0 60.7 0 96V416c0 35.3 28.7 64 64 64H384c35.3 0 64-28.7 64-64V96c0-35.3-28.7-64-64-64H64zM200 344V280H136c-13.3 0-24-10.7-24-24s10.7-24 24-24h64V168c0-13.3 10.7-24 24-24s24 10.7 24 24v64h64c13.3 0 24 10.7 24 24s-10.7 24-24 24H248v64c0 13.3-10.7 24-24 24s-24-10.7-24-24z"),
-    "camera": ("0 0 512 512", "M149.1 64.8L138.7 96H64C28.7 96 0 124.7 0 160V416c0 35.3 28.7 64 64 64H448c35.3 0 64-28.7 64-64V160c0-35.3-28.7-64-64-64H373.3L362.9 64.8C356.4 45.2 338.1 32 317.4 32H194.6c-20.7 0-39 13.2-45.5 32.8zM256 384c-53 0-96-43-96-96s43-96 96-96s96 43 96 96s-43 96-96 96z"),
-    "tree": ("0 0 448 512", "M210.6 5.9L62 169.4c-3.9 4.2-6 9.8-6 15.5C56 197.7 66.3 208 79.1 208H104L30.6 281.4c-4.2 4.2-6.6 10-6.6 16C24 309.9 34.1 320 46.6 320H80L5.4 409.5C1.9 413.7 0 419 0 424.5c0 13 10.5 23.5 23.5 23.5H192v32c0 17.7 14.3 32 32 32s32-14.3 32-32V448H424.5c13 0 23.5-10.5 23.5-23.5c0-5.5-1.9-10.8-5.4-15L368 320h33.4c12.5 0 22.6-10.1 22.6-22.6c0-6-2.4-11.8-6.6-16L344 208h24.9c12.7 0 23.1-10.3 23.1-23.1c0-5.7-2.1-11.3-6-15.5L237.4 5.9C234 2.1 229.1 0 224 0s-10 2.1-13.4 5.9z"),
-    "info-circle": ("0 0 512 512", "M256 512c141.4 0 256-114.6 256-256S397.4 0 256 0S0 114.6 0 256S114.6 512 256 512zM216 336h24V272H216c-13.3 0-24-10.7-24-24s10.7-24 24-24h48c13.3 0 24 10.7 24 24v88h8c13.3 0 24 10.7 24 24s-10.7 24-24 24H216c-13.3 0-24-10.7-24-24s10.7-24 24-24zm40-144c-17.7 0-32-14.3-32-32s14.3-32 32-32s32 14.3 32 32s-14.3 32-32 32z"),
-}
+import config
+
+# Our (Font Awesome 4/5) icon names -> file names of Font Awesome 6 where they were renamed.
+FA6_FILES: dict[str, str] = {"home": "house", "plus-square": "square-plus", "info-circle": "circle-info"}
+SVG_DIR = config.VENDOR_DIR / "@fortawesome" / "fontawesome-free" / "svgs" / "solid"
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+class IconError(RuntimeError):
+    """An icon's SVG is not installed (run `make assets`)."""
+
+
+def icon_names() -> list[str]:
+    """Icon names used by the categories."""
+    return sorted({style["icon"] for style in config.CATEGORY_STYLE.values()})
+
+
+@lru_cache(maxsize=32)
+def icon_svg(name: str) -> str:
+    """The SVG markup of an icon (licence comment removed: the README carries the attribution)."""
+    path = SVG_DIR / f"{FA6_FILES.get(name, name)}.svg"
+    if not path.is_file():
+        raise IconError(f"缺少图标文件 {path}：请运行 make assets（从 npm 安装 Font Awesome Free）")
+    return _COMMENT.sub("", path.read_text(encoding="utf-8")).strip()
 
 
 def icon_uri(name: str) -> str:
     """``data:`` URI of an icon's SVG."""
-    view_box, path = ICON_PATHS[name]
-    svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='{view_box}'><path d='{path}'/></svg>"
-    return "data:image/svg+xml," + quote(svg, safe=" '=/:.,-")
+    return "data:image/svg+xml," + quote(icon_svg(name).replace('"', "'"), safe=" '=/:.,-")
 
 
+@lru_cache(maxsize=1)
 def icon_css() -> str:
-    """CSS drawing ``<i class="fa-solid fa-<name>">`` of every known icon (1em square, current colour)."""
+    """CSS drawing ``<i class="fa-solid fa-<name>">`` of every category icon (1em square, current colour)."""
     rules = [
         "i.fa-solid { display: inline-block; width: 1em; height: 1em; background-color: currentColor;"
         " -webkit-mask: var(--rr-icon) center / contain no-repeat; mask: var(--rr-icon) center / contain no-repeat; }"
     ]
-    rules += [f'.fa-{name} {{ --rr-icon: url("{icon_uri(name)}"); }}' for name in ICON_PATHS]
+    rules += [f'.fa-{name} {{ --rr-icon: url("{icon_uri(name)}"); }}' for name in icon_names()]
     return "\n".join(rules)

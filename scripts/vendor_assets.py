@@ -23,13 +23,8 @@ FILES: dict[str, list[str]] = {
         "dist/MarkerCluster.Default.css",
         "MIT-LICENCE.txt",
     ],
-    "leaflet.awesome-markers": [
-        "dist/leaflet.awesome-markers.js",
-        "dist/leaflet.awesome-markers.css",
-        "dist/images",
-        "LICENSE",
-    ],
-    "@fortawesome/fontawesome-free": ["css/all.min.css", "webfonts", "LICENSE.txt"],
+    # Category icons: the SVGs only (layers/icons.py), no icon font.
+    "@fortawesome/fontawesome-free": ["svgs/solid", "LICENSE.txt"],
 }
 
 

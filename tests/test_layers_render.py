@@ -140,10 +140,11 @@ def test_no_jquery_popups_and_no_cdn_after_localise() -> None:
 
 def test_every_category_icon_is_drawn_without_an_icon_font() -> None:
     import config
-    from layers.icons import ICON_PATHS, icon_uri
+    from layers.icons import icon_names, icon_uri
 
-    assert {style["icon"] for style in config.CATEGORY_STYLE.values()} <= set(ICON_PATHS)
-    assert all(icon_uri(name).startswith("data:image/svg+xml,%3Csvg") for name in ICON_PATHS)
+    assert len(icon_names()) == len(config.CATEGORY_STYLE)
+    assert all(icon_uri(name).startswith("data:image/svg+xml,%3Csvg") for name in icon_names())
+    assert all("Font Awesome" not in icon_uri(name) for name in icon_names())  # licence comment stripped
 
 
 def test_same_input_renders_the_same_overlay_code() -> None:
