@@ -115,16 +115,12 @@ def _exchange_features(county: str) -> tuple[list[object], object]:
     """Plans and their combined feature table for an adcode or ``all``."""
     import pandas as pd
 
-    import layers.features
+    from layers.pipeline import load_features
 
-    loader = getattr(layers.features, "load_features", None)
-    if loader is None:
-        from layers.pipeline import load_features as loader
     codes = available_plans() if county == "all" else [county]
     plans, frames = [], []
     for code in codes:
-        loaded = loader(code)
-        plan, frame = loaded if isinstance(loaded, tuple) else (load_plan(code), loaded)
+        plan, frame = load_features(code)
         plans.append(plan)
         frames.append(frame)
     if len(frames) == 1:

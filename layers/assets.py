@@ -72,12 +72,6 @@ def localise(fmap: folium.Map, base_url: str | None = None) -> folium.Map:
     return fmap
 
 
-def asset_path(name: str) -> Path | None:
-    """Filesystem path of a vendored asset, or None if the map does not use it."""
-    rel = LOCAL_ASSETS.get(name)
-    return config.VENDOR_DIR / rel if rel else None
-
-
 _CSS_URL = re.compile(r"url\((['\"]?)(?!data:)([^'\")]+)\1\)")
 
 

@@ -76,12 +76,3 @@ def plan_features(plan: Plan, locations: Iterable[LocationLike]) -> gpd.GeoDataF
     frame = gpd.GeoDataFrame(rows, columns=list(FEATURE_COLUMNS), geometry=geoms, crs=config.WGS84)
     return frame
 
-
-def located(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows that have a geometry (a copy)."""
-    return features[features.geometry.notna() & ~features.geometry.is_empty].copy()
-
-
-def not_located(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """County-wide and unlocated rows (a copy), for the list beside the map."""
-    return features[features.geometry.isna() | features.geometry.is_empty].copy()

@@ -1,4 +1,4 @@
-"""Plan -> resolved locations -> feature table, for one view (until ``layers.features.load_features`` exists).
+"""Plan -> resolved locations -> feature table, for one view (the app, the CLI and the benchmark start here).
 
 Pure and uncached: the Streamlit edge caches it.
 """
