@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import config
-from exchange_ui import render_exchange
+from exchange_ui import render_exchange, stored_import
 from geo.boundaries import load_boundaries
 from geo.crs import wgs84_to_gcj02
 from geo.errors import GeoDataError
@@ -38,6 +38,7 @@ from layers.mapview import (
     to_display,
     town_label_list,
 )
+from layers.overview import md, overview_markdown
 from layers.panel import PANEL_CSS, district_panel_html, feature_panel_html, town_panel_html
 from layers.pipeline import load_features
 from layers.search import index_features, search
@@ -303,13 +304,12 @@ def render_map_and_panel(
 
 
 def render_panel(plan: Plan, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None) -> None:
-    st.markdown(PANEL_CSS, unsafe_allow_html=True)
+    st.html(PANEL_CSS)
     selected = st.session_state.get("selected")
     if not selected:
-        st.markdown(
+        st.html(
             '<div class="rr-panel rr-muted">点击地图上的要素、乡镇名称或区县，或在下方属性表中选择一行，查看属性、'
-            "规划原文出处与引文。</div>",
-            unsafe_allow_html=True,
+            "规划原文出处与引文。</div>"
         )
         return
     kind, value = selected[0], selected[2:]
@@ -320,18 +320,18 @@ def render_panel(plan: Plan, features: gpd.GeoDataFrame, boundaries: gpd.GeoData
             return
         row = hit.iloc[0].to_dict()
         row["note"] = _entity_note(plan, value)
-        st.markdown(feature_panel_html(row, plan.title), unsafe_allow_html=True)
+        st.html(feature_panel_html(row, plan.title))
         lookup = town_of_place(plan)
         for town in towns_of(row["places"], lookup):
             mentions = cached_mentions(plan.county).get(town, [])
             with st.expander(f"规划中关于{town}的表述（{len(mentions)} 处）"):
-                st.markdown(town_panel_html(town, mentions, plan.title), unsafe_allow_html=True)
+                st.html(town_panel_html(town, mentions, plan.title))
     elif kind == "t":
         mentions = cached_mentions(plan.county).get(value, [])
         lookup = town_of_place(plan)
         items = [f"{r['name']}（{config.CATEGORIES.get(r['category'], r['category'])}）"
                  for _, r in features.iterrows() if value in towns_of(r["places"], lookup)]  # fmt: skip
-        st.markdown(town_panel_html(value, mentions, plan.title, items), unsafe_allow_html=True)
+        st.html(town_panel_html(value, mentions, plan.title, items))
     elif kind == "d" and boundaries is not None:
         hit = boundaries[boundaries["adcode"] == value]
         if hit.empty:
@@ -340,7 +340,7 @@ def render_panel(plan: Plan, features: gpd.GeoDataFrame, boundaries: gpd.GeoData
         items = district_items(features, boundaries).get(value, [])
         names = cached_plan_names()
         has_plan = value in names and value != config.MUNICIPAL_ADCODE
-        st.markdown(district_panel_html(name, [(n, d) for _, n, d in items], has_plan), unsafe_allow_html=True)
+        st.html(district_panel_html(name, [(n, d) for _, n, d in items], has_plan))
         if has_plan:
             if st.button(f"进入{names[value]}规划视图 →", type="primary", on_click=_enter_county, args=(value,),
                          key="enter_county"):  # fmt: skip
@@ -397,9 +397,8 @@ def render_unlocated(plan: Plan, features: gpd.GeoDataFrame) -> None:
     countywide = missing[missing["precision"] == "county"]
     unlocated = missing[missing["precision"] != "county"]
     st.markdown(
-        f"《{esc(plan.title)}》共 {len(features)} 项：图上 {len(features) - len(missing)} 项，"
-        f"全{'市' if plan.is_municipal else '县'}范围 {len(countywide)} 项，无法定位 {len(unlocated)} 项。",
-        unsafe_allow_html=True,
+        f"《{md(plan.title)}》共 {len(features)} 项：图上 {len(features) - len(missing)} 项，"
+        f"全{'市' if plan.is_municipal else '县'}范围 {len(countywide)} 项，无法定位 {len(unlocated)} 项。"
     )
     st.markdown(f"**无法定位（{len(unlocated)}）** — 原因如下，可在 data/overrides.csv 补充坐标")
     render_table(unlocated, "tbl_unlocated", {"reason": "原因"})
@@ -416,7 +415,7 @@ def render_indicators(plan: Plan) -> None:
     if not rows:
         st.info("该规划没有主要指标表。")
         return
-    st.markdown(f"**《{esc(plan.title)}》主要指标**（原文照录）", unsafe_allow_html=True)
+    st.markdown(f"**《{md(plan.title)}》主要指标**（原文照录）")
     st.dataframe(table_frame(rows), hide_index=True, width="stretch")
     chart = chart_frame(rows)
     if chart.empty:
@@ -464,6 +463,8 @@ def render_comparison(codes: list[str]) -> None:
 
 # --- page -----------------------------------------------------------------------------------------------------
 
+TAB_LABELS = ["概览", "属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"]
+
 
 def main() -> None:
     codes = available_plans()
@@ -494,41 +495,46 @@ def main() -> None:
     ids = search(index_features(features), filters.query) if filters.query.strip() else None
     shown = filter_features(features, plan, filters.categories, filters.designations, filters.towns, ids)
 
-    st.markdown(
+    st.html(
         f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">{esc(plan.title)}</div>'
         f'<div style="color:#666">{esc(plan.issuer or "")} {esc(plan.period or "")} · 共 {len(features)} 项规划要素'
-        f"，当前显示 {len(shown)} 项</div>",
-        unsafe_allow_html=True,
+        f"，当前显示 {len(shown)} 项</div>"
     )
-    map_slot = st.container()  # map + panel sit above the tabs, but are drawn after the import tab has run
-    # Lazy tabs: a table or chart runs (and its front-end code loads) only when its tab is open, so the map
-    # draws sooner; the export/import tab always runs (an imported layer must reach the map).
-    tabs = st.tabs(["属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"], key="main_tabs",
-                   on_change="rerun")  # fmt: skip
-    with tabs[4]:  # runs before the map is drawn, so an imported layer shows on this very run
-        imported = render_exchange(
-            features,
-            shown,
-            title=plan.title,
-            county=plan.county,
-            boundaries=boundaries,
-            indicators=indicators_table(plan.county),
-            key="gisio",
-        )
+    map_slot = st.container()  # map + panel sit above the tabs, but are drawn after an open import tab has run
+    # Lazy tabs: a tab's content runs (and its front-end code loads) only while it is open, so the first paint
+    # is the map and a Markdown overview, and the map draws sooner.  An imported layer is kept in the session
+    # and stays on the map whichever tab is open.
+    tabs = st.tabs(TAB_LABELS, key="main_tabs", on_change="rerun")
+    overview, table, unlocated, indicators, comparison, exchange = tabs
+    imported = stored_import("gisio")
+    if exchange.open:
+        with exchange:  # runs before the map is drawn, so a new upload shows on this very run
+            imported = render_exchange(
+                features,
+                shown,
+                title=plan.title,
+                county=plan.county,
+                boundaries=boundaries,
+                indicators=indicators_table(plan.county),
+                key="gisio",
+            )
     with map_slot:
         render_map_and_panel(plan, features, shown, boundaries, imported)
 
-    if tabs[0].open:
-        with tabs[0]:
+    if overview.open:
+        with overview:
+            st.markdown(overview_markdown(plan, features, len(shown)))
+    if table.open:
+        with table:
             render_table(shown, "tbl_main", {"county_name": "区县"})
-    if tabs[1].open:
-        with tabs[1]:
+    if unlocated.open:
+        with unlocated:
             render_unlocated(plan, features)
-    if tabs[2].open:
-        with tabs[2]:
+    if indicators.open:
+        with indicators:
             render_indicators(plan)
-    if tabs[3].open:
-        with tabs[3]:
+    if comparison.open:
+        with comparison:
             render_comparison(codes)
 
     st.query_params.from_dict(state_params(current_state()))

@@ -150,6 +150,27 @@ def render_png_panel(
         st.download_button("下载 PNG", data, file_name=f"rrmap_{county}.png", mime="image/png", key=f"{key}-png-dl")
 
 
+def imported_key(key: str) -> str:
+    """Session-state key of the imported layer: it outlives the upload widget (a closed tab drops the widget)."""
+    return f"{key}-imported"
+
+
+def stored_import(key: str = "gisio") -> ImportResult | None:
+    """The layer imported in this session (shown on the map while the exchange tab is closed), if any."""
+    stored = st.session_state.get(imported_key(key))
+    return stored[1] if stored else None
+
+
+def _forget_import(key: str) -> None:
+    st.session_state.pop(imported_key(key), None)
+
+
+def _on_upload_change(key: str) -> None:
+    # The user removed the file (its × in the uploader): the layer leaves the map too.
+    if st.session_state.get(f"{key}-upload") is None:
+        _forget_import(key)
+
+
 def render_import(
     features: gpd.GeoDataFrame,
     *,
@@ -157,24 +178,42 @@ def render_import(
     key: str,
     on_saved: Callable[[], None] | None,
 ) -> ImportResult | None:
-    """Upload with CRS/encoding choice; shows what was detected and repaired, then the matching table."""
+    """Upload with CRS/encoding choice; shows what was detected and repaired, then the matching table.
+
+    The result is kept in the session (with the file name, size, CRS and encoding it was read with), so the
+    layer stays on the map when the tab is closed and a rerun does not read the file again.
+    """
     # No `type=` filter: Streamlit would refuse other files itself, in English, and hide read_upload's Chinese
     # messages (e.g. "zip the .shp with its .shx/.dbf/.prj"); read_upload checks the type.
     upload = st.file_uploader(
-        f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）", help=f"支持 {SUPPORTED_TEXT}", key=f"{key}-upload"
-    )
+        f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）", help=f"支持 {SUPPORTED_TEXT}", key=f"{key}-upload",
+        on_change=_on_upload_change, args=(key,),
+    )  # fmt: skip
+    saved_msg = st.session_state.pop(f"{key}-saved-msg", None)
+    if saved_msg:
+        st.success(saved_msg)
     col1, col2 = st.columns(2)
     crs = col1.selectbox("坐标系", list(_SOURCE_CRS), format_func=_SOURCE_CRS.get, key=f"{key}-src-crs")
     encoding = col2.selectbox("属性编码", ["", "UTF-8", "GBK"], format_func=lambda e: e or "自动识别",
                               key=f"{key}-enc")  # fmt: skip
-    if upload is None:
+    stored = st.session_state.get(imported_key(key))
+    if upload is not None:
+        signature = (upload.name, upload.size, crs, encoding)
+        if stored is None or stored[0] != signature:
+            try:
+                result = read_upload(upload.getvalue(), upload.name, crs=crs or None, encoding=encoding or None,
+                                     boundaries=boundaries)  # fmt: skip
+            except GisIOError as exc:
+                _forget_import(key)
+                st.error(str(exc))
+                return None
+            st.session_state[imported_key(key)] = (signature, result)
+    elif stored is not None:
+        st.caption(f"地图上显示的是本次会话已导入的 {stored[1].filename}；换坐标系或编码请重新上传该文件。")
+        st.button("移除导入图层", key=f"{key}-forget", on_click=_forget_import, args=(key,))
+    else:
         return None
-    try:
-        result = read_upload(upload.getvalue(), upload.name, crs=crs or None, encoding=encoding or None,
-                             boundaries=boundaries)  # fmt: skip
-    except GisIOError as exc:
-        st.error(str(exc))
-        return None
+    result = st.session_state[imported_key(key)][1]
     st.success(result.summary())
     for line in result.warnings:
         st.warning(line)
@@ -233,5 +272,7 @@ def render_matching(
         except (GisIOError, GeoDataError) as exc:
             st.error(str(exc))
             return
-        st.success(f"已保存 {len(saved)} 个精确坐标到 {config.OVERRIDES_PATH.name}")
+        # Rerun the whole page so the map and tables already place the saved items; say so after the rerun.
+        st.session_state[f"{key}-saved-msg"] = f"已保存 {len(saved)} 个精确坐标到 {config.OVERRIDES_PATH.name}"
         (on_saved or st.cache_data.clear)()
+        st.rerun()

@@ -25,7 +25,8 @@ def run(**params: str) -> AppTest:
 
 
 def markdown_text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    """All text of the page's Markdown and HTML elements (the panel and header are ``st.html``)."""
+    return "\n".join([m.value for m in at.markdown] + [h.value for h in at.html])
 
 
 def test_views_list_every_plan_municipality_first() -> None:
@@ -42,8 +43,9 @@ def test_each_view_shows_its_plan_layers_and_tables(county: str) -> None:
     toggles = [c for c in at.sidebar.checkbox if c.key and c.key.startswith("lyr_")]
     assert toggles and all("图上" in c.label and "共" in c.label for c in toggles)
     labels = [tab.label for tab in at.tabs]
-    assert labels[:5] == ["属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"]
-    assert {"导出", "演示图", "导入与匹配"} <= set(labels[5:])  # the exchange panel's own tabs
+    assert labels == ["概览", "属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"]
+    # Lazy tabs: only the open one (概览) has run; the exchange panel's own tabs appear once it is opened.
+    assert "定位精度" in markdown_text(at) and len(at.dataframe) == 0
 
 
 def test_switching_view_clears_the_selection() -> None:
@@ -129,3 +131,17 @@ def test_a_map_click_selects_the_feature_in_the_same_run() -> None:
     assert at.session_state["selected"] == f"f:{entity.id}"
     assert entity.source.quote in markdown_text(at)
     assert at.query_params["sel"] == f"f:{entity.id}"
+
+
+def test_tabs_run_only_when_open() -> None:
+    at = run(county="500235")
+    assert len(at.dataframe) == 0
+    at.session_state["main_tabs"] = "属性表"
+    at.run()
+    assert not at.exception
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == len(load_plan("500235").entities)
+    at.session_state["main_tabs"] = "导出与导入"
+    at.run()
+    assert not at.exception
+    assert {"导出", "演示图", "导入与匹配"} <= {tab.label for tab in at.tabs}
+    assert len(at.dataframe) == 0

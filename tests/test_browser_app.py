@@ -117,8 +117,10 @@ def test_hostile_names_render_as_text(hostile_url: str, page) -> None:
     expect(page.get_by_text("测试规划<img src=x onerror=alert(3)>").first).to_be_visible()
     # The village markers are drawn; their tooltips carry the names as text.
     expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
-    # the attribute table shows the names literally
-    expect(page.get_by_text("属性表")).to_be_visible()
+    # the overview (first tab) quotes the title literally; the attribute table opens without running anything
+    expect(page.locator("[data-testid='stMarkdown']", has_text="《测试规划<img src=x onerror=alert(3)>")).to_be_visible()
+    page.get_by_role("tab", name="属性表").click()
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=TIMEOUT)
     assert page.locator("img[src='x']").count() == 0
     assert frame.locator("img[src='x']").count() == 0
     assert not dialogs, f"injected script ran: {dialogs}"

@@ -104,6 +104,14 @@ def test_imported_village_shows_on_map_and_saves_as_exact_location(
     point.dispatch_event("mouseover")
     expect(frame.locator(".leaflet-tooltip", has_text=name)).to_be_visible(timeout=TIMEOUT)
 
+    # the layer is kept in the session, not in the upload widget: it stays on the map while another tab is open
+    page.get_by_role("tab", name="概览").click()
+    expect(page.get_by_text("定位精度").first).to_be_visible(timeout=TIMEOUT)
+    expect(imported_points(frame)).to_have_count(1, timeout=TIMEOUT)
+    page.get_by_role("tab", name="导出与导入").click()
+    page.get_by_role("tab", name="导入与匹配").click()
+    expect(page.get_by_text("本次会话已导入的 村点.geojson")).to_be_visible(timeout=TIMEOUT)
+
     # the matching table proposes the plan entity, ticked; the planner saves it
     editor = page.locator("[data-testid='stDataFrame']", has_text=entity_id)
     expect(editor).to_contain_text(f"{name}（{entity_id}）", timeout=TIMEOUT)
