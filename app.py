@@ -43,7 +43,7 @@ from layers.panel import PANEL_CSS, district_panel_html, feature_panel_html, tow
 from layers.pipeline import load_features
 from layers.search import index_features, search
 from plan.indicators import IndicatorParseError, indicators_frame, load_indicators
-from plan.loader import available_plans, load_plan
+from plan.loader import available_plans, load_plan, plan_name
 from plan.mentions import build_mentions
 from plan.model import Plan, PlanDataError
 
@@ -98,7 +98,7 @@ def cached_plan_names() -> dict[str, str]:
     out: dict[str, str] = {}
     for code in available_plans():
         try:
-            out[code] = load_plan(code).county_name
+            out[code] = plan_name(code)
         except PlanDataError:
             out[code] = code
     return out
@@ -196,13 +196,8 @@ def render_sidebar(codes: list[str], names: dict[str, str], plan: Plan | None, f
     if cols[1].button("全部隐藏", width="stretch"):
         for c in config.CATEGORIES:
             st.session_state[f"lyr_{c}"] = False
-    for cat in present:
-        style = config.CATEGORY_STYLE[cat]
-        sb.checkbox(
-            f"{config.CATEGORIES[cat]}　图上 {int(drawn.get(cat, 0))} / 共 {int(total[cat])}",
-            key=f"lyr_{cat}",
-            help=f"颜色 {style['color']}，图标 {style['icon']}",
-        )
+    for cat in present:  # colours and icons are in the map's legend (a help icon per box slowed the first paint)
+        sb.checkbox(f"{config.CATEGORIES[cat]}　图上 {int(drawn.get(cat, 0))} / 共 {int(total[cat])}", key=f"lyr_{cat}")
     sb.markdown("#### 筛选与搜索")
     query = sb.text_input("搜索（中文、拼音或首字母，如 liming / lm）", key="search")
     designations = sorted({d for d in features["designation"] if isinstance(d, str) and d})

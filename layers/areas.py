@@ -8,7 +8,7 @@ from layers.base import (
     designation_level,
     feature_popup_html,
     is_approximate,
-    kind_of,
+    kinds,
     parts,
     polygon_latlngs,
 )
@@ -17,7 +17,7 @@ from layers.points import feature_tooltip
 
 
 def area_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    mask = [kind_of(g) == "area" for g in features.geometry]
+    mask = kinds(features.geometry) == "area"
     return features[mask]
 
 

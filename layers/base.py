@@ -72,9 +72,14 @@ _KEY_RE = re.compile(r"⟦([ftd]):([^⟧]+)⟧")
 
 def click_key(kind: str, value: str) -> str:
     """Hidden marker put into a tooltip: ``⟦f:yy-dv-001⟧``; ``kind`` is f (feature), t (town) or d (district)."""
+    return "".join(click_key_pieces(kind, value))
+
+
+def click_key_pieces(kind: str, value: str) -> list[str]:
+    """:func:`click_key` as [shared opening, escaped value, shared closing] (see :func:`tooltip_pieces`)."""
     if kind not in KEY_KINDS:
         raise ValueError(f"unknown click key kind {kind!r}")
-    return f'<span hidden class="rr-key">⟦{kind}:{esc(value)}⟧</span>'
+    return [f'<span hidden class="rr-key">⟦{kind}:', esc(value), "⟧</span>"]
 
 
 def parse_click(tooltip_text: str | None) -> tuple[str, str] | None:
@@ -124,31 +129,45 @@ class BoundPopup(MacroElement):
 
 def tooltip_html(title: str, subtitle: str | None, key: str) -> str:
     """Tooltip markup: escaped title, optional escaped subtitle, hidden click key (already markup)."""
+    return "".join(tooltip_pieces(title, subtitle, [key]))
+
+
+def tooltip_pieces(title: str, subtitle: str | None, key: list[str]) -> list[str]:
+    """:func:`tooltip_html` cut where row-specific text (title, key value) starts and ends.
+
+    Joining the pieces gives the markup.  A map of thousands of items interns the pieces
+    (:meth:`layers.jsonlayer.StringTable.intern_pieces`), so what many items share is sent once.
+    """
     sub = f'<span class="rr-tip-sub">{esc(subtitle)}</span>' if subtitle else ""
-    return f'<b>{esc(title)}</b>{sub}{key}'
+    return ["<b>", esc(title), f"</b>{sub}{key[0]}", *key[1:]]
 
 
 def feature_popup_html(row: Any) -> str:
     """Compact uMap-style popup of a feature row: name, category, designation, places, citation, quote."""
+    return "".join(feature_popup_pieces(row))
+
+
+def feature_popup_pieces(row: Any) -> list[str]:
+    """:func:`feature_popup_html` cut around the row-specific texts (name, places); see :func:`tooltip_pieces`."""
     cat = config.CATEGORIES.get(row["category"], row["category"])
     source = row["source"] or {}
     lines = source.get("lines") or []
     span = f"第{lines[0]}–{lines[-1]}行" if lines and lines[0] != lines[-1] else (f"第{lines[0]}行" if lines else "")
-    parts = [
-        f'<div class="rr-pop"><div class="rr-pop-cat" style="color:{category_color(row["category"])}">{esc(cat)}</div>',
-        f'<div class="rr-pop-name">{esc(row["name"])}</div>',
-    ]
+    head = f'<div class="rr-pop"><div class="rr-pop-cat" style="color:{category_color(row["category"])}">{esc(cat)}</div>'
+    pieces = [head + '<div class="rr-pop-name">', esc(row["name"])]
+    rest = "</div>"
     if text(row.get("designation")):
-        parts.append(f'<div class="rr-pop-des">{esc(row["designation"])}</div>')
+        rest += f'<div class="rr-pop-des">{esc(row["designation"])}</div>'
     if row.get("places"):
-        parts.append(f'<div class="rr-pop-places">地点：{esc("、".join(row["places"]))}</div>')
-    parts.append(f'<div class="rr-pop-prec">定位：{esc(config.PRECISIONS.get(row["precision"], row["precision"]))}</div>')
+        pieces += [rest + '<div class="rr-pop-places">地点：', esc("、".join(row["places"]))]
+        rest = "</div>"
+    rest += f'<div class="rr-pop-prec">定位：{esc(config.PRECISIONS.get(row["precision"], row["precision"]))}</div>'
     if source.get("quote"):
-        parts.append(f'<blockquote class="rr-pop-quote">“{esc(source["quote"])}”</blockquote>')
+        rest += f'<blockquote class="rr-pop-quote">“{esc(source["quote"])}”</blockquote>'
     if source.get("section"):
-        parts.append(f'<div class="rr-pop-src">{esc(source["section"])} {esc(span)}</div>')
-    parts.append("</div>")
-    return "".join(parts)
+        rest += f'<div class="rr-pop-src">{esc(source["section"])} {esc(span)}</div>'
+    pieces.append(rest + "</div>")
+    return pieces
 
 
 # --- symbology ------------------------------------------------------------------------------------------------
@@ -176,6 +195,11 @@ def designation_level(designation: str | None) -> int:
     """Level of a designation as written (国家… 4, 市级 3, 县级/区级 2, 乡镇级 1, otherwise 0)."""
     if not isinstance(designation, str) or not designation:
         return 0
+    return _designation_level(designation)
+
+
+@functools.lru_cache(maxsize=4096)  # a few dozen designations, repeated over thousands of items
+def _designation_level(designation: str) -> int:
     for level, words in _LEVELS:
         if any(w in designation for w in words):
             return level
@@ -237,6 +261,24 @@ def parts(geom: BaseGeometry | None) -> Iterator[BaseGeometry]:
             yield from parts(g)
     else:
         yield geom
+
+
+# shapely type id -> kind (7 = GeometryCollection: looked into, see kind_of)
+_KIND_BY_TYPE_ID = np.array(["point", "line", "line", "area", "point", "line", "area", None], dtype=object)
+
+
+def kinds(geoms: Any) -> np.ndarray:
+    """:func:`kind_of` of every geometry of a GeoSeries, as an object array (None: missing or empty).
+
+    Vectorised, for a map of thousands of points: only geometry collections are looked into one by one.
+    """
+    values = np.asarray(geoms, dtype=object)
+    types = shapely.get_type_id(values)  # -1 for None
+    out = np.where(types >= 0, _KIND_BY_TYPE_ID[np.clip(types, 0, 7)], None)
+    out[shapely.is_empty(values)] = None
+    for i in np.flatnonzero(types == 7):
+        out[i] = kind_of(values[i])
+    return out
 
 
 def kind_of(geom: BaseGeometry | None) -> str | None:

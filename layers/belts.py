@@ -8,7 +8,7 @@ from layers.base import (
     designation_level,
     feature_popup_html,
     is_approximate,
-    kind_of,
+    kinds,
     line_latlngs,
     parts,
 )
@@ -17,7 +17,7 @@ from layers.points import feature_tooltip
 
 
 def line_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    mask = [kind_of(g) == "line" for g in features.geometry]
+    mask = kinds(features.geometry) == "line"
     return features[mask]
 
 

@@ -54,7 +54,10 @@ class StringTable:
 
     def intern_all(self, markups: Sequence[str]) -> list[list[int]]:
         """Indices of each of ``markups`` (joining its strings in order gives the markup back)."""
-        split = [_TOKEN.findall(m) for m in markups]
+        return self.intern_pieces([_TOKEN.findall(m) for m in markups])
+
+    def intern_pieces(self, split: Sequence[Sequence[str]]) -> list[list[int]]:
+        """Like :meth:`intern_all` for markups already cut into pieces (no parsing: thousands of items)."""
         counts = Counter(p for pieces in split for p in pieces)
         index = self._index
         out = []

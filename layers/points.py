@@ -10,6 +10,9 @@ All markers of a layer are one folium element (:class:`PointLayer`): a compact J
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import geopandas as gpd
@@ -24,11 +27,12 @@ from layers.base import (
     category_icon,
     click_key,
     designation_level,
-    feature_popup_html,
+    click_key_pieces,
+    feature_popup_pieces,
     is_approximate,
-    kind_of,
+    kinds,
     text,
-    tooltip_html,
+    tooltip_pieces,
 )
 from layers.jsonlayer import POPUP_OPTIONS, TOOLTIP_OPTIONS, DataLayer, StringTable, script_json
 
@@ -54,18 +58,17 @@ def cluster_options(n_points: int) -> dict[str, Any]:
 
 def point_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Rows drawn as point markers (geometry made of points only)."""
-    types = features.geometry.geom_type
-    mask = types.isin(["Point", "MultiPoint"])
-    collections = types == "GeometryCollection"
-    if collections.any():
-        mask |= collections & [kind_of(g) == "point" for g in features.geometry]
-    return features[mask]
+    return features[kinds(features.geometry) == "point"]
 
 
 def feature_tooltip(row) -> str:  # type: ignore[no-untyped-def]
+    return "".join(feature_tooltip_pieces(row))
+
+
+def feature_tooltip_pieces(row) -> list[str]:  # type: ignore[no-untyped-def]
     cat = config.CATEGORIES.get(row["category"], row["category"])
     sub = " · ".join(x for x in (cat, text(row.get("designation"))) if x)
-    return tooltip_html(row["name"], sub, click_key("f", row["id"]))
+    return tooltip_pieces(row["name"], sub, click_key_pieces("f", row["id"]))
 
 
 class PointLayer(JSCSSMixin, DataLayer):
@@ -112,14 +115,24 @@ function badge(it) {
 function popup(it) {
   return function () { return markup(it[1]); };
 }
+// Tooltip and popup are bound when a marker is first drawn (not clustered away): with thousands of points only
+// the few hundred on screen pay for them.  streamlit-folium reads a clicked marker's tooltip, which it then has.
+var RrMarker = L.Marker.extend({
+  onAdd: function (map) {
+    if (!this._rrBound) {
+      var k = this.options.rrItem, it = items[k];
+      if (tips[k] === undefined) tips[k] = markup(it[0]);
+      this.bindTooltip(tips[k], tipOpts);
+      this.bindPopup(popup(it), popOpts);
+      this._rrBound = true;
+    }
+    return L.Marker.prototype.onAdd.call(this, map);
+  }
+});
 var markers = new Array(pts.length);
 for (var i = 0; i < pts.length; i++) {
-  var p = pts[i], it = items[p[2]];
-  if (tips[p[2]] === undefined) tips[p[2]] = markup(it[0]);
-  var m = L.marker([p[0], p[1]], {icon: badge(it)});
-  m.bindTooltip(tips[p[2]], tipOpts);
-  m.bindPopup(popup(it), popOpts);
-  markers[i] = m;
+  var p = pts[i];
+  markers[i] = new RrMarker([p[0], p[1]], {icon: badge(items[p[2]]), rrItem: p[2]});
 }
 group.addLayers(markers);
 return group;
@@ -133,25 +146,55 @@ return group;
 _ROW_COLUMNS = ("id", "name", "category", "designation", "places", "precision", "source")
 
 
+# Built layers by content: every script run of the app draws the map again, and with thousands of points building
+# the JSON costs far more than recognising the same rows (a few recent filter states are kept).
+_MEMO: OrderedDict[bytes, tuple[str, int]] = OrderedDict()
+_MEMO_SIZE = 8
+_MEMO_LOCK = threading.Lock()  # Streamlit runs each session's script in its own thread
+
+
+def _fingerprint(frame: gpd.GeoDataFrame) -> bytes:
+    """Digest of everything :func:`point_data` reads from ``frame`` (the columns and the coordinates)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for column in _ROW_COLUMNS:
+        digest.update(repr(frame[column].tolist()).encode("utf-8"))
+    digest.update(b"".join(shapely.to_wkb(frame.geometry.values)))
+    return digest.digest()
+
+
 def point_data(features: gpd.GeoDataFrame) -> tuple[str, int]:
     """The :class:`PointLayer` JSON of the point features, and the number of markers it draws."""
+    frame = point_rows(features)
+    key = _fingerprint(frame)
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    built = _build_point_data(frame)
+    with _MEMO_LOCK:
+        _MEMO[key] = built
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return built
+
+
+def _build_point_data(frame: gpd.GeoDataFrame) -> tuple[str, int]:
     styles: list[list[str]] = []
     style_index: dict[str, int] = {}
     strings = StringTable()
     items: list[list[Any]] = []
-    frame = point_rows(features)
     columns = {c: frame[c].tolist() for c in _ROW_COLUMNS}
-    markups: list[str] = []
+    pieces: list[list[str]] = []
     for n in range(len(frame)):
         row = {c: values[n] for c, values in columns.items()}
         cat = row["category"]
         if cat not in style_index:
             style_index[cat] = len(styles)
             styles.append([category_color(cat), category_icon(cat)])
-        markups += [feature_tooltip(row), feature_popup_html(row)]
+        pieces += [feature_tooltip_pieces(row), feature_popup_pieces(row)]
         items.append([None, None, style_index[cat], designation_level(row["designation"]),
                       int(is_approximate(cat, row["precision"]))])  # fmt: skip
-    interned = strings.intern_all(markups)
+    interned = strings.intern_pieces(pieces)
     for n, item in enumerate(items):
         item[0], item[1] = interned[2 * n], interned[2 * n + 1]
     # Every vertex of every (multi)point, vectorised: [lat, lng, item index].

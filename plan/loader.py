@@ -321,3 +321,29 @@ def available_plans(plans_dir: Path | None = None) -> list[str]:
 def load_plans(plans_dir: Path | None = None, seeds_dir: Path | None = None) -> dict[str, Plan]:
     """All plans, keyed by adcode."""
     return {code: load_plan(code, plans_dir, seeds_dir) for code in available_plans(plans_dir)}
+
+
+def plan_name(county: str, plans_dir: Path | None = None) -> str:
+    """The county name of a plan, read from the file's ``plan:`` block only.
+
+    The view selector lists every plan by name; parsing each whole file (and checking every quote against its
+    seed) only for that made the first page load of a fresh server wait.  Falls back to the full loader when
+    the block cannot be read on its own, so a broken file still gives its :class:`PlanDataError`.
+    """
+    path = plan_path(county, plans_dir)
+    head: list[str] = []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if head and line[:1].strip() and not line.startswith("#"):
+                    break  # the next top-level key: the block is complete
+                if head or line.startswith("plan:"):
+                    head.append(line)
+        block = yaml.load("".join(head), Loader=_YAML_LOADER) if head else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        block = None
+    plan = block.get("plan") if isinstance(block, dict) else None
+    name = plan.get("county_name") if isinstance(plan, dict) else None
+    if isinstance(name, str) and name:
+        return name
+    return load_plan(county, plans_dir).county_name

@@ -134,3 +134,17 @@ def test_shipped_seeds_are_unmodified_copies() -> None:
 def test_unknown_county_gives_chinese_message() -> None:
     with pytest.raises(PlanDataError, match="没有 500999 的规划数据文件"):
         load_plan("500999")
+
+
+def test_plan_name_reads_the_header_block_like_the_full_loader() -> None:
+    from plan.loader import plan_name
+
+    assert {c: plan_name(c) for c in available_plans()} == {c: load_plan(c).county_name for c in available_plans()}
+
+
+def test_plan_name_of_a_file_without_a_readable_header_raises_the_loaders_error(tmp_path: Path) -> None:
+    from plan.loader import plan_name
+
+    (tmp_path / "500235.yaml").write_text("plan: [unclosed\nentities: []\n", encoding="utf-8")
+    with pytest.raises(PlanDataError):
+        plan_name("500235", plans_dir=tmp_path)

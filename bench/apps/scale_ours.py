@@ -18,7 +18,7 @@ from geo.boundaries import load_boundaries
 from layers.assets import localise
 from layers.base import parse_click
 from layers.mapview import MAP_HEIGHT, StaticPart, map_view, static_part
-from plan.loader import available_plans, load_plan
+from plan.loader import available_plans, plan_name
 
 
 @st.cache_data(show_spinner=False)
@@ -33,7 +33,7 @@ def boundaries() -> gpd.GeoDataFrame:
 
 @st.cache_data(show_spinner=False)
 def plan_names() -> dict[str, str]:
-    return {code: load_plan(code).county_name for code in available_plans()}
+    return {code: plan_name(code) for code in available_plans()}
 
 
 @st.cache_data(show_spinner=False)
