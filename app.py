@@ -126,8 +126,7 @@ def init_state(codes: list[str]) -> None:
     st.session_state["_init"] = True
     st.session_state["county"] = state.county
     st.session_state["basemap"] = state.basemap
-    for cat in config.CATEGORIES:
-        st.session_state[f"lyr_{cat}"] = cat in state.layers
+    st.session_state["layers"] = [c for c in config.CATEGORIES if c in state.layers]
     st.session_state["selected"] = state.selected
     st.session_state["focus"] = state.selected is not None
 
@@ -138,17 +137,23 @@ def select(key: str | None, focus: bool) -> None:
     st.session_state["focus"] = focus and key is not None
 
 
+def shown_layers() -> tuple[str, ...]:
+    """Categories switched on, in legend order (all of them until the user switches one off)."""
+    chosen = st.session_state.get("layers")
+    return tuple(c for c in config.CATEGORIES if chosen is None or c in chosen)
+
+
 def on_county_change() -> None:
     select(None, False)
+    st.session_state["layers"] = list(config.CATEGORIES)  # a new view starts with every layer on
     for name in ("f_designation", "f_town", "search"):
         st.session_state.pop(name, None)
 
 
 def current_state() -> ViewState:
-    layers = tuple(c for c in config.CATEGORIES if st.session_state.get(f"lyr_{c}", True))
     return ViewState(
         county=st.session_state["county"],
-        layers=layers,
+        layers=shown_layers(),
         selected=st.session_state.get("selected"),
         basemap=st.session_state.get("basemap", "none"),
     )
@@ -185,27 +190,22 @@ def render_sidebar(codes: list[str], names: dict[str, str], plan: Plan | None, f
 
     if features is None or plan is None:
         return Filters((), [], [], "")
-    sb.markdown("#### 图层")
     total = features["category"].value_counts()
     drawn = features[features.geometry.notna()]["category"].value_counts()
     present = [c for c in config.CATEGORIES if c in total.index]
-    cols = sb.columns(2)
-    if cols[0].button("全部显示", width="stretch"):
-        for c in config.CATEGORIES:
-            st.session_state[f"lyr_{c}"] = True
-    if cols[1].button("全部隐藏", width="stretch"):
-        for c in config.CATEGORIES:
-            st.session_state[f"lyr_{c}"] = False
-    for cat in present:  # colours and icons are in the map's legend (a help icon per box slowed the first paint)
-        sb.checkbox(f"{config.CATEGORIES[cat]}　图上 {int(drawn.get(cat, 0))} / 共 {int(total[cat])}", key=f"lyr_{cat}")
+    # One chip per layer of this plan (on = shown): one widget, not a checkbox each, so the page paints sooner.
+    st.session_state["layers"] = [c for c in present if c in shown_layers()]  # the widget's options: this plan's
+    sb.pills(
+        "图层（点选显示/隐藏 · 图上/共）", present, selection_mode="multi", key="layers",
+        format_func=lambda c: f"{config.CATEGORIES[c]} {int(drawn.get(c, 0))}/{int(total[c])}",
+    )  # fmt: skip
     sb.markdown("#### 筛选与搜索")
     query = sb.text_input("搜索（中文、拼音或首字母，如 liming / lm）", key="search")
     designations = sorted({d for d in features["designation"] if isinstance(d, str) and d})
     chosen_des = sb.multiselect("称号/类型", designations, key="f_designation", placeholder="全部")
     towns = [t.name for t in plan.towns()]
     chosen_towns = sb.multiselect("乡镇", towns, key="f_town", placeholder="全部") if towns else []
-    layers = tuple(c for c in config.CATEGORIES if st.session_state.get(f"lyr_{c}", True))
-    return Filters(layers, chosen_des, chosen_towns, query)
+    return Filters(shown_layers(), chosen_des, chosen_towns, query)
 
 
 # --- map ------------------------------------------------------------------------------------------------------

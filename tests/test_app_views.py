@@ -40,8 +40,10 @@ def test_each_view_shows_its_plan_layers_and_tables(county: str) -> None:
     at = run(county=county)
     assert not at.error, [e.value for e in at.error]
     assert load_plan(county).title.split("“")[0] in markdown_text(at)
-    toggles = [c for c in at.sidebar.checkbox if c.key and c.key.startswith("lyr_")]
-    assert toggles and all("图上" in c.label and "共" in c.label for c in toggles)
+    layers = at.sidebar.button_group(key="layers")
+    assert "图上" in layers.label and "共" in layers.label
+    present = [c for c in config.CATEGORIES if any(e.category == c for e in load_plan(county).entities)]
+    assert list(layers.value) == present  # every layer of the plan, switched on
     labels = [tab.label for tab in at.tabs]
     assert labels == ["概览", "属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"]
     # Lazy tabs: only the open one (概览) has run; the exchange panel's own tabs appear once it is opened.
@@ -60,8 +62,7 @@ def test_deep_link_restores_layers_and_selection_panel() -> None:
     plan = load_plan("500235")
     entity = next(e for e in plan.entities if e.category == "demo_village")
     at = run(county="500235", layers="demo_village", sel=f"f:{entity.id}")
-    assert at.sidebar.checkbox(key="lyr_demo_village").value is True
-    assert at.sidebar.checkbox(key="lyr_industrial_park").value is False
+    assert list(at.sidebar.button_group(key="layers").value) == ["demo_village"]
     text = markdown_text(at)
     assert entity.source.quote in text and "专栏11" in text
     assert at.query_params["layers"] == "demo_village"
@@ -69,7 +70,9 @@ def test_deep_link_restores_layers_and_selection_panel() -> None:
 
 def test_unchecking_a_layer_updates_the_link() -> None:
     at = run(county="500235")
-    at.sidebar.checkbox(key="lyr_demo_village").uncheck().run()
+    layers = at.sidebar.button_group(key="layers")
+    layers.set_value([c for c in layers.value if c != "demo_village"]).run()
+    assert "demo_village" not in at.sidebar.button_group(key="layers").value
     assert "demo_village" not in at.query_params["layers"].split(",")
 
 
