@@ -38,7 +38,7 @@ from layers.mapview import (
     to_display,
     town_label_list,
 )
-from layers.overview import md, overview_markdown
+from layers.overview import category_counts, md, overview_markdown
 from layers.panel import PANEL_CSS, district_panel_html, feature_panel_html, town_panel_html
 from layers.pipeline import load_features
 from layers.search import index_features, search
@@ -190,14 +190,13 @@ def render_sidebar(codes: list[str], names: dict[str, str], plan: Plan | None, f
 
     if features is None or plan is None:
         return Filters((), [], [], "")
-    total = features["category"].value_counts()
-    drawn = features[features.geometry.notna()]["category"].value_counts()
-    present = [c for c in config.CATEGORIES if c in total.index]
+    counts = {cat: (on_map, total) for cat, total, on_map, _, _ in category_counts(features)}
     # One chip per layer of this plan (on = shown): one widget, not a checkbox each, so the page paints sooner.
-    st.session_state["layers"] = [c for c in present if c in shown_layers()]  # the widget's options: this plan's
+    shown = shown_layers()
+    st.session_state["layers"] = [c for c in counts if c in shown]  # the widget's options: this plan's layers
     sb.pills(
-        "图层（点选显示/隐藏 · 图上/共）", present, selection_mode="multi", key="layers",
-        format_func=lambda c: f"{config.CATEGORIES[c]} {int(drawn.get(c, 0))}/{int(total[c])}",
+        "图层（点选显示/隐藏 · 图上/共）", list(counts), selection_mode="multi", key="layers",
+        format_func=lambda c: f"{config.CATEGORIES.get(c, c)} {counts[c][0]}/{counts[c][1]}",
     )  # fmt: skip
     sb.markdown("#### 筛选与搜索")
     query = sb.text_input("搜索（中文、拼音或首字母，如 liming / lm）", key="search")

@@ -166,13 +166,13 @@ def build_rows(
                         BUDGET_PAYLOAD if is_county else None))  # fmt: skip
         d_ours, d_base = drawn.get(("ours", county)), drawn.get(("baseline", county))
         rows.append(Row(view, f"drawn in Chromium, from navigation (median of {s.runs})", "s",
-                        d_ours.drawn_median_ms / 1000 if d_ours and d_ours.drawn_median_ms else None,
-                        d_base.drawn_median_ms / 1000 if d_base and d_base.drawn_median_ms else None,
+                        _seconds(d_ours, "drawn_median_ms"),
+                        _seconds(d_base, "drawn_median_ms"),
                         BUDGET_DRAWN_COUNTY if is_county else None,
                         _errors(d_ours, d_base)))  # fmt: skip
         rows.append(Row(view, "… of which: until the map iframe starts loading (page boot + server run)", "s",
-                        d_ours.iframe_median_ms / 1000 if d_ours and d_ours.iframe_median_ms else None,
-                        d_base.iframe_median_ms / 1000 if d_base and d_base.iframe_median_ms else None))  # fmt: skip
+                        _seconds(d_ours, "iframe_median_ms"),
+                        _seconds(d_base, "iframe_median_ms")))  # fmt: skip
         rows.append(Row(view, "bytes received by the page over the websocket", "bytes",
                         d_ours.ws_bytes if d_ours else None, d_base.ws_bytes if d_base else None))  # fmt: skip
         rows.append(Row(view, "HTTP bytes of the map iframe (component, Leaflet, CSS, fonts)", "bytes",
@@ -195,17 +195,17 @@ def build_rows(
             d = drawn.get(("scale", who))
             view = SCALE_VIEW + label
             rows.append(Row(view, f"drawn in Chromium, from navigation (median of {s.scale_runs})", "s",
-                            d.drawn_median_ms / 1000 if d and d.drawn_median_ms else None,
-                            base.drawn_median_ms / 1000 if base and base.drawn_median_ms else None,
+                            _seconds(d, "drawn_median_ms"),
+                            _seconds(base, "drawn_median_ms"),
                             BUDGET_DRAWN_SCALE, _errors(d, base)))  # fmt: skip
-            c, c_base = drawn.get(("scale-cold", who)), drawn.get(("scale-cold", "baseline"))
-            rows.append(Row(view, "… first load on a fresh server (imports, synthetic data built)", "s",
-                            c.drawn_median_ms / 1000 if c and c.drawn_median_ms else None,
-                            c_base.drawn_median_ms / 1000 if c_base and c_base.drawn_median_ms else None,
-                            None, _errors(c, c_base)))  # fmt: skip
             rows.append(Row(view, "… of which: until the map iframe starts loading (page boot + server run)", "s",
-                            d.iframe_median_ms / 1000 if d and d.iframe_median_ms else None,
-                            base.iframe_median_ms / 1000 if base and base.iframe_median_ms else None))  # fmt: skip
+                            _seconds(d, "iframe_median_ms"),
+                            _seconds(base, "iframe_median_ms")))  # fmt: skip
+            c, c_base = drawn.get(("scale-cold", who)), drawn.get(("scale-cold", "baseline"))
+            rows.append(Row(view, "drawn, first load on a fresh server (imports, synthetic data built)", "s",
+                            _seconds(c, "drawn_median_ms"),
+                            _seconds(c_base, "drawn_median_ms"),
+                            None, _errors(c, c_base)))  # fmt: skip
             rows.append(Row(view, "bytes received by the page over the websocket", "bytes",
                             d.ws_bytes if d else None, base.ws_bytes if base else None))  # fmt: skip
             rows.append(Row(view, "marker elements in the DOM (responsive: clustered/canvas)", "count",
@@ -217,6 +217,12 @@ def build_rows(
             rows.append(Row(view, "server peak memory (VmHWM)", "MiB", drawn.get(("scale-rss", who)),
                             drawn.get(("scale-rss", "baseline")), BUDGET_RSS))  # fmt: skip
     return rows
+
+
+def _seconds(result: br.DrawResult | None, attr: str) -> float | None:
+    """A median of a browser case (``drawn_median_ms``/``iframe_median_ms``) in seconds, None when not measured."""
+    value = getattr(result, attr) if result is not None else None
+    return value / 1000 if value else None
 
 
 def _dom_points(d: br.DrawResult | None) -> float | None:
