@@ -146,8 +146,8 @@ def shown_layers() -> tuple[str, ...]:
 def on_county_change() -> None:
     select(None, False)
     st.session_state["layers"] = list(config.CATEGORIES)  # a new view starts with every layer on
-    for name in ("f_designation", "f_town", "search"):
-        st.session_state.pop(name, None)
+    # Set, not deleted: a deleted key would leave the old value in the browser's input.
+    st.session_state.update({"search": "", "f_designation": [], "f_town": []})
 
 
 def current_state() -> ViewState:
@@ -169,42 +169,95 @@ class Filters:
     towns: list[str]
     query: str
 
+    @property
+    def active(self) -> bool:
+        """Whether search, designation or town narrow the view."""
+        return bool(self.query.strip() or self.designations or self.towns)
 
-def render_sidebar(codes: list[str], names: dict[str, str], plan: Plan | None, features: gpd.GeoDataFrame | None) -> Filters:
+    def summary(self) -> str:
+        """The active search and filters in a line, e.g. 搜索“nx”；乡镇：泥溪镇、…"""
+        parts = [f"搜索“{self.query.strip()}”"] if self.query.strip() else []
+        parts += [f"称号/类型：{'、'.join(self.designations)}"] if self.designations else []
+        parts += [f"乡镇：{'、'.join(self.towns)}"] if self.towns else []
+        return "；".join(parts)
+
+
+def designation_options(features: gpd.GeoDataFrame) -> list[str]:
+    return sorted({d for d in features["designation"] if isinstance(d, str) and d})
+
+
+def current_filters(plan: Plan, features: gpd.GeoDataFrame) -> Filters:
+    """The filters as the user left them, read before the sidebar is drawn (the map is sent first).
+
+    Values that are not options of this plan are dropped, so a stale entry never empties the map.
+    """
+    designations = set(designation_options(features))
+    towns = {t.name for t in plan.towns()}
+    return Filters(
+        shown_layers(),
+        [d for d in st.session_state.get("f_designation") or [] if d in designations],
+        [t for t in st.session_state.get("f_town") or [] if t in towns],
+        str(st.session_state.get("search") or ""),
+    )
+
+
+def view_label(code: str, names: dict[str, str]) -> str:
+    return "重庆市（全市）" if code == config.MUNICIPAL_ADCODE else names.get(code, code)
+
+
+def render_sidebar(
+    codes: list[str],
+    names: dict[str, str],
+    plan: Plan | None,
+    features: gpd.GeoDataFrame | None,
+    filters: Filters | None = None,
+) -> None:
+    """View, basemap and layer chips; search and filters in an expander that runs only while open.
+
+    Drawn after the map: chips share one front-end widget type and the expander's inputs load only when opened,
+    so the first paint fetches little besides the map.
+    """
     sb = st.sidebar
     sb.markdown("## 乡村振兴规划一张图")
-    sb.selectbox(
-        "视图",
-        codes,
-        key="county",
-        format_func=lambda c: ("重庆市（市级规划 · 全市38个区县）" if c == config.MUNICIPAL_ADCODE else f"{names.get(c, c)}（{c}）"),
-        on_change=on_county_change,
-    )
+    sb.pills(
+        "视图", codes, key="county", required=True, format_func=lambda c: view_label(c, names),
+        on_change=on_county_change, help="重庆市：市级规划，全市38个区县；其余为区县规划。"
+        + "　".join(f"{names.get(c, c)} {c}" for c in codes if c != config.MUNICIPAL_ADCODE),
+    )  # fmt: skip
     key = tianditu_key()
-    sb.selectbox("底图", list(BASEMAPS), key="basemap", format_func=lambda k: BASEMAPS[k].label)
+    sb.pills(
+        "底图", list(BASEMAPS), key="basemap", required=True, format_func=lambda k: BASEMAPS[k].chip,
+        help="；".join(b.label for b in BASEMAPS.values()),
+    )  # fmt: skip
     ok, why = basemap_available(st.session_state["basemap"], key)
     if not ok:
         sb.warning(why + " 当前显示为无底图。")
     elif BASEMAPS[st.session_state["basemap"]].tiles:
         sb.caption("在线底图需要访问互联网；内网环境请选择“无底图”。")
 
-    if features is None or plan is None:
-        return Filters((), [], [], "")
+    if features is None or plan is None or filters is None:
+        return
     counts = {cat: (on_map, total) for cat, total, on_map, _, _ in category_counts(features)}
     # One chip per layer of this plan (on = shown): one widget, not a checkbox each, so the page paints sooner.
-    shown = shown_layers()
-    st.session_state["layers"] = [c for c in counts if c in shown]  # the widget's options: this plan's layers
+    st.session_state["layers"] = [c for c in counts if c in filters.categories]  # this plan's layers only
     sb.pills(
         "图层（点选显示/隐藏 · 图上/共）", list(counts), selection_mode="multi", key="layers",
         format_func=lambda c: f"{config.CATEGORIES.get(c, c)} {counts[c][0]}/{counts[c][1]}",
     )  # fmt: skip
-    sb.markdown("#### 筛选与搜索")
-    query = sb.text_input("搜索（中文、拼音或首字母，如 liming / lm）", key="search")
-    designations = sorted({d for d in features["designation"] if isinstance(d, str) and d})
-    chosen_des = sb.multiselect("称号/类型", designations, key="f_designation", placeholder="全部")
-    towns = [t.name for t in plan.towns()]
-    chosen_towns = sb.multiselect("乡镇", towns, key="f_town", placeholder="全部") if towns else []
-    return Filters(shown_layers(), chosen_des, chosen_towns, query)
+    box = sb.expander("搜索与筛选", key="filters_open", on_change="rerun")  # a fixed label keeps it open
+    if not box.open:
+        if filters.active:
+            sb.caption("已启用：" + md(filters.summary()))
+        return
+    with box:  # the inputs keep their values while the expander is closed (persist_state)
+        st.text_input("搜索（中文、拼音或首字母，如 liming / lm）", key="search", persist_state="page")
+        st.session_state["f_designation"] = filters.designations
+        st.multiselect("称号/类型", designation_options(features), key="f_designation", placeholder="全部",
+                       persist_state="page")  # fmt: skip
+        towns = [t.name for t in plan.towns()]
+        if towns:
+            st.session_state["f_town"] = filters.towns
+            st.multiselect("乡镇", towns, key="f_town", placeholder="全部", persist_state="page")
 
 
 # --- map ------------------------------------------------------------------------------------------------------
@@ -477,9 +530,10 @@ def main() -> None:
         st.error(f"规划数据有误，无法显示该视图：\n\n{exc}")
     except GeoDataError as exc:
         st.error(f"地理数据有误：{exc}")
-    filters = render_sidebar(codes, names, plan, features)
     if plan is None or features is None:
+        render_sidebar(codes, names, plan, features)
         return
+    filters = current_filters(plan, features)
     try:
         boundaries = cached_boundaries()
     except GeoDataError as exc:
@@ -514,6 +568,7 @@ def main() -> None:
             )
     with map_slot:
         render_map_and_panel(plan, features, shown, boundaries, imported)
+    render_sidebar(codes, names, plan, features, filters)  # after the map, so the map is sent first
 
     if overview.open:
         with overview:

@@ -40,6 +40,11 @@ class Basemap:
     needs_key: bool = False
     gcj02: bool = False
     max_zoom: int = 18
+    short: str = ""  # the chip label in the sidebar (``label`` is the full description)
+
+    @property
+    def chip(self) -> str:
+        return self.short or self.label
 
 
 _TDT = (
@@ -47,23 +52,23 @@ _TDT = (
     "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={{tk}}"
 )
 BASEMAPS: dict[str, Basemap] = {
-    "none": Basemap("none", "无底图（仅边界与图层，适合内网）", (), ""),
+    "none": Basemap("none", "无底图（仅边界与图层，适合内网）", (), "", short="无底图"),
     "tdt_vec": Basemap(
         "tdt_vec", "天地图 矢量+注记", (_TDT.format(layer="vec"), _TDT.format(layer="cva")),
-        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True,
+        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True, short="天地图矢量",
     ),
     "tdt_img": Basemap(
         "tdt_img", "天地图 影像+注记", (_TDT.format(layer="img"), _TDT.format(layer="cia")),
-        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True,
+        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True, short="天地图影像",
     ),
     "amap": Basemap(
         "amap", "高德地图（图层已转 GCJ-02 显示）",
         ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",),
-        "© 高德地图 AutoNavi", "1234", gcj02=True,
+        "© 高德地图 AutoNavi", "1234", gcj02=True, short="高德",
     ),
     "osm": Basemap(
         "osm", "OpenStreetMap", ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
-        "© OpenStreetMap contributors", max_zoom=19,
+        "© OpenStreetMap contributors", max_zoom=19, short="OSM",
     ),
 }  # fmt: skip
 

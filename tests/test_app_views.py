@@ -1,6 +1,7 @@
 """Tier 3: the Streamlit script's sidebar and panel logic (streamlit.testing AppTest, no browser)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,10 @@ def markdown_text(at: AppTest) -> str:
 
 def test_views_list_every_plan_municipality_first() -> None:
     at = run()
-    assert at.sidebar.selectbox(key="county").options[0].startswith("重庆市")
-    assert len(at.sidebar.selectbox(key="county").options) == len(available_plans())
+    views = at.sidebar.button_group(key="county")
+    assert views.options[0].startswith("重庆市")
+    assert len(views.options) == len(available_plans())
+    assert at.sidebar.button_group(key="basemap").value == "none"
 
 
 @pytest.mark.parametrize("county", ["500000", "500235", "500102", "500243", "500229"])
@@ -53,7 +56,7 @@ def test_each_view_shows_its_plan_layers_and_tables(county: str) -> None:
 def test_switching_view_clears_the_selection() -> None:
     at = run(county="500235", sel="f:yy-dv-001")
     assert at.session_state["selected"] == "f:yy-dv-001"
-    at.sidebar.selectbox(key="county").set_value("500102").run()
+    at.sidebar.button_group(key="county").set_value("500102").run()
     assert at.session_state["selected"] is None
     assert at.query_params["county"] == "500102"
 
@@ -81,11 +84,43 @@ def test_town_selection_shows_what_the_plan_says_there() -> None:
     assert "规划中关于此地的表述" in markdown_text(at)
 
 
-def test_search_by_initials_filters_the_count() -> None:
+def shown_count(at: AppTest) -> int:
+    match = re.search(r"当前显示 (\d+) 项", markdown_text(at))
+    assert match, "the header gives the number of items shown"
+    return int(match.group(1))
+
+
+def open_filters(at: AppTest, is_open: bool = True) -> AppTest:
+    at.session_state["filters_open"] = is_open
+    return at.run()
+
+
+def test_search_and_filters_load_only_when_opened_and_keep_their_values() -> None:
     at = run(county="500235")
+    total = shown_count(at)
+    assert f"共 {total} 项规划要素" in markdown_text(at)  # nothing filtered
+    assert not at.sidebar.text_input and not at.sidebar.multiselect  # closed: no inputs on the first paint
+    open_filters(at)
     at.sidebar.text_input(key="search").input("nx").run()
-    assert "当前显示 141 项" not in markdown_text(at)
-    assert "当前显示" in markdown_text(at)
+    narrowed = shown_count(at)
+    assert 0 < narrowed < total
+    assert at.sidebar.text_input(key="search").value == "nx"  # still open after typing
+    open_filters(at, False)  # closed again: the search still narrows the map, and the sidebar says so
+    assert not at.sidebar.text_input
+    assert shown_count(at) == narrowed
+    assert "已启用：搜索“nx”" in [c.value for c in at.sidebar.caption]
+    open_filters(at)
+    assert at.sidebar.text_input(key="search").value == "nx"
+
+
+def test_filters_are_cleared_by_a_new_view() -> None:
+    at = open_filters(run(county="500235"))
+    town = at.sidebar.multiselect(key="f_town").options[0]
+    at.sidebar.multiselect(key="f_town").select(town).run()
+    assert at.sidebar.multiselect(key="f_town").value == [town]
+    at.sidebar.button_group(key="county").set_value("500102").run()
+    assert at.sidebar.multiselect(key="f_town").value == []
+    assert f"共 {shown_count(at)} 项规划要素" in markdown_text(at)
 
 
 def test_municipal_district_selection_offers_the_county_view() -> None:

@@ -91,6 +91,31 @@ def test_toggling_a_layer_hides_its_features(app_url: str, page) -> None:
     expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
 
 
+def shown_count(page) -> int:  # type: ignore[no-untyped-def]
+    text = page.locator("[data-testid='stMain']").get_by_text(re.compile(r"当前显示 \d+ 项")).first.inner_text()
+    return int(re.search(r"当前显示 (\d+) 项", text).group(1))  # type: ignore[union-attr]
+
+
+def test_view_chips_and_search_in_the_sidebar(app_url: str, page) -> None:
+    open_view(page, f"{app_url}/?county=500235")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    total = shown_count(page)
+    # search sits in an expander whose inputs load when it is opened; typing narrows the map and the header
+    sidebar.get_by_text("搜索与筛选").click()
+    search = sidebar.get_by_role("textbox", name=re.compile("搜索"))
+    search.fill("nx")
+    search.press("Enter")
+    expect(page.locator("[data-testid='stMain']")).not_to_contain_text(f"当前显示 {total} 项", timeout=TIMEOUT)
+    assert 0 < shown_count(page) < total
+    expect(search).to_have_value("nx")  # the expander stayed open
+    # a view chip switches the plan; the new view starts unfiltered
+    涪陵 = load_plan("500102")
+    sidebar.get_by_text(涪陵.county_name, exact=True).click()
+    expect(page.locator("[data-testid='stMain']")).to_contain_text(涪陵.title, timeout=TIMEOUT)
+    expect(page).to_have_url(re.compile(r"county=500102"))
+    expect(sidebar.get_by_role("textbox", name=re.compile("搜索"))).to_have_value("")
+
+
 def test_deep_link_restores_county_layers_and_selection(app_url: str, page) -> None:
     plan = load_plan("500235")
     entity = next(e for e in plan.entities if e.category == "demo_village")
