@@ -22,7 +22,7 @@ from geo.errors import GeoDataError
 from geo.gazetteer import load_gazetteer
 from gisio.htmlmap import imported_layer
 from gisio.importer import ImportResult
-from layers.assets import localise
+from layers.assets import live_assets
 from layers.base import esc, parse_click
 from layers.filters import district_items, filter_features, town_of_place, towns_of
 from layers.indicators_view import NATURE_COLORS, chart_frame, common_indicators, table_frame
@@ -323,11 +323,10 @@ def render_map(
         town_focus,
         extra,
     )
-    for group in view.groups:
-        localise(group)  # type: ignore[arg-type]
     if view.empty:
         st.info("尚无行政区划边界数据，也没有可定位的要素：地图暂为空白。")
-    st_folium(localise(view.fmap), **view.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, view.key))
+    fmap = live_assets(view.fmap, view.groups)
+    st_folium(fmap, **view.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, view.key))
 
 
 @st.fragment

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import branca
@@ -35,6 +35,11 @@ LOCAL_ASSETS: dict[str, str | None] = {
     "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
     "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
 }
+
+
+# The live map's scripts in one file, built at set-up by scripts/vendor_assets.py (BUNDLES): streamlit-folium loads
+# scripts one after another, so one file saves a round trip before the map draws.  (name, path, replaced assets)
+SCRIPT_BUNDLE = ("leaflet_bundle", "bundle/leaflet-markercluster.js", ("leaflet", "markerclusterjs"))
 
 
 class OfflineAssetError(RuntimeError):
@@ -69,6 +74,25 @@ def localise(fmap: folium.Map, base_url: str | None = None) -> folium.Map:
             items = getattr(element, attr, None)
             if items:
                 setattr(element, attr, _local(list(items), base))
+    return fmap
+
+
+def live_assets(fmap: folium.Map, groups: Sequence[branca.element.Element] = (), base_url: str | None = None) -> folium.Map:
+    """:func:`localise` the live map and its overlay groups, loading Leaflet and markercluster as one bundle.
+
+    The bundle comes first on the map (Leaflet before everything); its parts are removed wherever they were
+    declared.  The offline HTML export does not use this (it inlines each file, :func:`inline_assets`).
+    """
+    for group in groups:
+        localise(group, base_url)  # type: ignore[arg-type]
+    localise(fmap, base_url)
+    name, path, parts = SCRIPT_BUNDLE
+    base = base_url if base_url is not None else "/" + config.STATIC_URL.strip("/") + "/vendor"
+    for element in [*_walk(fmap), *(e for g in groups for e in _walk(g))]:
+        items = getattr(element, "default_js", None)
+        if items and any(n in parts for n, _ in items):
+            element.default_js = [(n, u) for n, u in items if n not in parts]
+    fmap.default_js = [(name, f"{base.rstrip('/')}/{path}"), *fmap.default_js]
     return fmap
 
 

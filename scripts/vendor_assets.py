@@ -26,6 +26,14 @@ FILES: dict[str, list[str]] = {
     # Category icons: the SVGs only (layers/icons.py), no icon font.
     "@fortawesome/fontawesome-free": ["svgs/solid", "LICENSE.txt"],
 }
+# Scripts the live map loads as one file (streamlit-folium loads scripts one after another): bundle -> parts, in
+# order, each keeping its own licence header.  Must match layers.assets.SCRIPT_BUNDLE.
+BUNDLES: dict[str, list[str]] = {
+    "bundle/leaflet-markercluster.js": [
+        "leaflet/dist/leaflet.js",
+        "leaflet.markercluster/dist/leaflet.markercluster.js",
+    ],
+}
 
 
 def main() -> int:
@@ -46,6 +54,12 @@ def main() -> int:
                 shutil.copytree(src, dst)
             else:
                 shutil.copy2(src, dst)
+    for bundle, parts in BUNDLES.items():
+        out = tmp / bundle
+        out.parent.mkdir(parents=True, exist_ok=True)
+        code = [f"/* {part} (see its LICENSE in this directory tree) */\n" + (tmp / part).read_text(encoding="utf-8")
+                for part in parts]  # fmt: skip
+        out.write_text(";\n".join(code) + "\n", encoding="utf-8")
     shutil.rmtree(VENDOR, ignore_errors=True)
     tmp.rename(VENDOR)  # swap in whole, never half-copied
     print(f"vendored {sum(len(v) for v in FILES.values())} paths into {VENDOR.relative_to(ROOT)}")

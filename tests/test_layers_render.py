@@ -139,6 +139,35 @@ def test_no_jquery_popups_and_no_cdn_after_localise() -> None:
     assert '.fa-home { --rr-icon: url("data:image/svg+xml,' in html
 
 
+def test_live_map_loads_leaflet_and_markercluster_as_one_installed_bundle() -> None:
+    import config
+    from layers.assets import SCRIPT_BUNDLE, live_assets
+
+    bounds = square_boundaries()
+    fmap = base_map(bounds, county_outline(bounds, "500235"), None, fit=fit_geometry(bounds, "500235"))
+    groups = overlay_groups(good_features())
+    live_assets(fmap, groups, "/app/static/vendor")
+    for group in groups:  # as st_folium does: the overlays join the map, their scripts are collected with it
+        fmap.add_child(group)
+    scripts = [url for e in _elements(fmap) for _, url in getattr(e, "default_js", [])]
+    assert scripts == ["/app/static/vendor/bundle/leaflet-markercluster.js"]
+    html = fmap.get_root().render()
+    assert "leaflet.markercluster.js" not in html and "dist/leaflet.js" not in html
+    assert "/app/static/vendor/leaflet.markercluster/dist/MarkerCluster.css" in html  # styles are not bundled
+    # the bundle installed at set-up is the parts, in order (Leaflet first), each with its licence header
+    bundle = (config.VENDOR_DIR / SCRIPT_BUNDLE[1]).read_text(encoding="utf-8")
+    parts = [(config.VENDOR_DIR / p).read_text(encoding="utf-8")
+             for p in ("leaflet/dist/leaflet.js", "leaflet.markercluster/dist/leaflet.markercluster.js")]  # fmt: skip
+    at = [bundle.index(part) for part in parts]
+    assert at == sorted(at) and bundle.index("@preserve") < at[0] + 100
+
+
+def _elements(element):  # type: ignore[no-untyped-def]
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _elements(child)
+
+
 def test_every_category_icon_is_drawn_without_an_icon_font() -> None:
     import config
     from layers.icons import icon_names, icon_uri

@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 import config
 from bench.synthetic import synthetic_villages
 from geo.boundaries import load_boundaries
-from layers.assets import localise
+from layers.assets import live_assets
 from layers.base import parse_click
 from layers.mapview import MAP_HEIGHT, StaticPart, map_view, static_part
 from plan.loader import available_plans, plan_name
@@ -50,7 +50,5 @@ def on_map_click(key: str) -> None:
 
 shown = villages()
 view = map_view(cached_static(config.MUNICIPAL_ADCODE, "none"), shown)
-for group in view.groups:
-    localise(group)  # type: ignore[arg-type]
-st_folium(localise(view.fmap), **view.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, view.key))
+st_folium(live_assets(view.fmap, view.groups), **view.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, view.key))
 st.caption(f"合成数据（基准测试）：{len(shown)} 个合成村")
