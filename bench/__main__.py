@@ -256,7 +256,9 @@ DEFINITIONS = """\
   links) — what is sent to the browser for the map.
 - **Drawn** = headless Chromium, fresh context (empty HTTP cache), every non-localhost request blocked (no tiles,
   no CDN): from navigation start until Leaflet's panes in the map iframe hold the expected SVG paths and markers
-  (checked in the page on every DOM mutation, no sleeps); median of several loads after one warm-up load.
+  (a watcher installed before any page script checks the iframe on every DOM mutation and records the time in
+  the page, so the test driver's own latency is not counted; no sleeps); median of several loads after one warm-up
+  load.
   "Until the map iframe starts loading" is the part spent booting Streamlit's page and running the script up to
   st_folium; the rest is the component loading Leaflet and drawing.  The Streamlit server runs
   the script for every load, so this includes a warm server run.

@@ -2,11 +2,13 @@
 
 Every page gets a fresh browser context (empty HTTP cache) that blocks all non-localhost requests, like the browser
 tests.  "Drawn" = from navigation start of the page until Leaflet's panes inside the st_folium iframe hold the
-expected vector paths and markers (checked on every DOM mutation); measured in the browser (the iframe's ``performance.timeOrigin + now()`` minus
-the page's ``timeOrigin``), waiting on DOM state, never on sleeps.
+expected vector paths and markers: a watcher installed in the page before any script runs checks the iframe's DOM on
+every mutation and records the time in the page (``performance.timeOrigin + now()`` minus the navigation's
+``timeOrigin``), so Playwright's own latency is not counted; waiting on DOM state, never on sleeps.
 """
 from __future__ import annotations
 
+import json
 import os
 import statistics
 from dataclasses import dataclass, field
@@ -36,32 +38,46 @@ try {
     .observe({type: "longtask", buffered: true});
 } catch (e) {}
 """
-# Resolves (epoch ms) as soon as the panes hold what is expected: checked now and on every DOM mutation, so it
-# neither sleeps nor depends on animation frames (which Chromium may throttle in iframes).
-DRAWN_JS = """
-(exp) => new Promise((resolve, reject) => {
-  const count = () => [
-    document.querySelectorAll('.leaflet-overlay-pane path, .leaflet-overlay-pane canvas').length,
-    document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon').length,
+# Installed in the top page before any page script runs: watches the map iframe's document from the start and
+# records (epoch ms, in window.__rrDrawn) the first DOM mutation after which Leaflet's panes hold what is expected.
+# The watcher lives in the top page because the component iframe's first document (about:blank) is replaced when it
+# navigates to the component, and an observer on the old document would see nothing; a 4 ms timer re-attaches it to
+# whichever document the iframe holds.  Measured in the page, so Playwright's own latency never counts.
+DRAWN_INIT_JS = """
+(() => {
+  if (window !== window.top) return;
+  const exp = %s;
+  let doc = null;
+  const count = (d) => [
+    d.querySelectorAll('.leaflet-overlay-pane path, .leaflet-overlay-pane canvas').length,
+    d.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon').length,
   ];
-  let obs = null;
-  const timer = setTimeout(() => { if (obs) obs.disconnect(); reject(new Error('not drawn: ' + count())); }, exp.timeout);
   const check = () => {
-    const [paths, markers] = count();
-    if (paths >= exp.paths && markers >= exp.markers) {
-      const t = performance.timeOrigin + performance.now();
-      if (obs) obs.disconnect();
-      clearTimeout(timer);
-      resolve(t);
-      return true;
-    }
-    return false;
+    if (window.__rrDrawn !== undefined || !doc) return;
+    const [paths, markers] = count(doc);
+    if (paths >= exp.paths && markers >= exp.markers) window.__rrDrawn = performance.timeOrigin + performance.now();
   };
-  if (!check()) {
-    obs = new MutationObserver(check);
-    obs.observe(document, {childList: true, subtree: true});
-  }
-})
+  const attach = () => {
+    if (window.__rrDrawn !== undefined) { clearInterval(timer); return; }
+    const frame = document.querySelector(exp.iframe);
+    const d = frame && frame.contentDocument;
+    if (d && d !== doc) {
+      doc = d;
+      new MutationObserver(check).observe(d, {childList: true, subtree: true});
+      check();
+    }
+  };
+  const timer = setInterval(attach, 4);
+})();
+"""
+# What the map iframe holds, for the report when a page is not drawn in time.
+COUNT_JS = """
+(sel) => {
+  const f = document.querySelector(sel), d = f && f.contentDocument;
+  if (!d) return 'no map iframe';
+  return [d.querySelectorAll('.leaflet-overlay-pane path, .leaflet-overlay-pane canvas').length,
+          d.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon').length];
+}
 """
 # One zoom step without animation, timed until the next frame is painted: the cost of redrawing every layer.
 ZOOM_JS = """
@@ -129,6 +145,8 @@ def draw_once(browser: Any, url: str, expect: Expect, timeout_s: float, measure_
     """Open ``url`` in a fresh context; return drawn time, bytes and responsiveness figures."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.add_init_script(LONGTASK_JS)
+    watch = {"paths": expect.paths, "markers": expect.markers, "iframe": IFRAME}
+    context.add_init_script(DRAWN_INIT_JS % json.dumps(watch))
     counters = {"ws": 0, "blocked": 0, "errors": 0}
 
     def route(route: Any) -> None:
@@ -150,17 +168,13 @@ def draw_once(browser: Any, url: str, expect: Expect, timeout_s: float, measure_
     try:
         timeout = timeout_s * 1000
         page.goto(url, wait_until="commit", timeout=timeout)
-        frame = page.wait_for_selector(IFRAME, timeout=timeout, state="attached").content_frame()
         try:
-            drawn_epoch = frame.evaluate(
-                DRAWN_JS, {"paths": expect.paths, "markers": expect.markers, "timeout": timeout}
-            )
-        except Exception as exc:  # what the page held when we gave up, for the report
-            try:
-                exc.rr_state = f" (page: {frame.evaluate(STATS_JS)}, expected {expect})"  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001 - the frame may be gone
-                exc.rr_state = f" (iframe detached: {frame.is_detached()}, expected {expect})"  # type: ignore[attr-defined]
+            page.wait_for_function("() => window.__rrDrawn !== undefined", timeout=timeout, polling=50)
+        except Exception as exc:  # what the map held when we gave up, for the report
+            exc.rr_state = f" (map: {page.evaluate(COUNT_JS, IFRAME)}, expected {expect})"  # type: ignore[attr-defined]
             raise
+        drawn_epoch = page.evaluate("window.__rrDrawn")
+        frame = page.wait_for_selector(IFRAME, timeout=timeout, state="attached").content_frame()
         nav_epoch = float(page.evaluate("performance.timeOrigin"))
         out: dict[str, Any] = {
             "drawn_ms": float(drawn_epoch) - nav_epoch,
