@@ -40,6 +40,7 @@ LOCAL_ASSETS: dict[str, str | None] = {
 # The live map's scripts in one file, built at set-up by scripts/vendor_assets.py (BUNDLES): streamlit-folium loads
 # scripts one after another, so one file saves a round trip before the map draws.  (name, path, replaced assets)
 SCRIPT_BUNDLE = ("leaflet_bundle", "bundle/leaflet-markercluster.js", ("leaflet", "markerclusterjs"))
+LOCAL_ASSETS[SCRIPT_BUNDLE[0]] = SCRIPT_BUNDLE[1]
 
 
 class OfflineAssetError(RuntimeError):
@@ -59,8 +60,12 @@ def _local(items: list[tuple[str, str]], base_url: str) -> list[tuple[str, str]]
             raise OfflineAssetError(f"no local copy of map asset {name!r} ({url}); add it to package.json")
         path = LOCAL_ASSETS[name]
         if path is not None:
-            out.append((name, f"{base_url.rstrip('/')}/{path}"))
+            out.append((name, f"{base_url}/{path}"))
     return out
+
+
+def _base(base_url: str | None) -> str:
+    return (base_url if base_url is not None else "/" + config.STATIC_URL.strip("/") + "/vendor").rstrip("/")
 
 
 def localise(fmap: folium.Map, base_url: str | None = None) -> folium.Map:
@@ -68,7 +73,7 @@ def localise(fmap: folium.Map, base_url: str | None = None) -> folium.Map:
 
     Mutates and returns ``fmap``; call it after all layers are added.
     """
-    base = base_url if base_url is not None else "/" + config.STATIC_URL.strip("/") + "/vendor"
+    base = _base(base_url)
     for element in _walk(fmap):
         for attr in ("default_js", "default_css"):
             items = getattr(element, attr, None)
@@ -87,12 +92,11 @@ def live_assets(fmap: folium.Map, groups: Sequence[branca.element.Element] = (),
         localise(group, base_url)  # type: ignore[arg-type]
     localise(fmap, base_url)
     name, path, parts = SCRIPT_BUNDLE
-    base = base_url if base_url is not None else "/" + config.STATIC_URL.strip("/") + "/vendor"
     for element in [*_walk(fmap), *(e for g in groups for e in _walk(g))]:
         items = getattr(element, "default_js", None)
-        if items and any(n in parts for n, _ in items):
-            element.default_js = [(n, u) for n, u in items if n not in parts]
-    fmap.default_js = [(name, f"{base.rstrip('/')}/{path}"), *fmap.default_js]
+        if items and any(n in (*parts, name) for n, _ in items):
+            element.default_js = [(n, u) for n, u in items if n not in (*parts, name)]
+    fmap.default_js = [(name, f"{_base(base_url)}/{path}"), *fmap.default_js]  # first: Leaflet before anything
     return fmap
 
 

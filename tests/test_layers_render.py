@@ -147,6 +147,7 @@ def test_live_map_loads_leaflet_and_markercluster_as_one_installed_bundle() -> N
     fmap = base_map(bounds, county_outline(bounds, "500235"), None, fit=fit_geometry(bounds, "500235"))
     groups = overlay_groups(good_features())
     live_assets(fmap, groups, "/app/static/vendor")
+    live_assets(fmap, groups, "/app/static/vendor")  # idempotent: a second call changes nothing
     for group in groups:  # as st_folium does: the overlays join the map, their scripts are collected with it
         fmap.add_child(group)
     scripts = [url for e in _elements(fmap) for _, url in getattr(e, "default_js", [])]
