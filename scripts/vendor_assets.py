@@ -27,7 +27,8 @@ FILES: dict[str, list[str]] = {
     "@fortawesome/fontawesome-free": ["svgs/solid", "LICENSE.txt"],
 }
 # Scripts the live map loads as one file (streamlit-folium loads scripts one after another): bundle -> parts, in
-# order, each keeping its own licence header.  Must match layers.assets.SCRIPT_BUNDLE.
+# order, each keeping its own licence header.  The parts are the files of layers.assets.SCRIPT_BUNDLE's assets
+# (a test checks the two agree).
 BUNDLES: dict[str, list[str]] = {
     "bundle/leaflet-markercluster.js": [
         "leaflet/dist/leaflet.js",

@@ -1,8 +1,10 @@
 """Tier 2: build the folium map of a view and assert on its HTML/JS."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+from pathlib import Path
 
 import folium
 import pytest
@@ -13,6 +15,8 @@ from layers.boundaries import county_outline, designation_colors, district_layer
 from layers.labels import TownLabel
 from layers.legend import category_counts, legend_html
 from layers.mapview import base_map, fit_geometry, focus_view, overlay_groups, selection_geometry, to_display
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def decoded(html: str) -> str:
@@ -141,7 +145,7 @@ def test_no_jquery_popups_and_no_cdn_after_localise() -> None:
 
 def test_live_map_loads_leaflet_and_markercluster_as_one_installed_bundle() -> None:
     import config
-    from layers.assets import SCRIPT_BUNDLE, live_assets
+    from layers.assets import LOCAL_ASSETS, SCRIPT_BUNDLE, live_assets
 
     bounds = square_boundaries()
     fmap = base_map(bounds, county_outline(bounds, "500235"), None, fit=fit_geometry(bounds, "500235"))
@@ -155,10 +159,17 @@ def test_live_map_loads_leaflet_and_markercluster_as_one_installed_bundle() -> N
     html = fmap.get_root().render()
     assert "leaflet.markercluster.js" not in html and "dist/leaflet.js" not in html
     assert "/app/static/vendor/leaflet.markercluster/dist/MarkerCluster.css" in html  # styles are not bundled
+    # the set-up script builds the bundle from the same files the app would load one by one (one list, two
+    # sides: scripts/vendor_assets.py runs without the app's dependencies)
+    spec = importlib.util.spec_from_file_location("vendor_assets", ROOT / "scripts" / "vendor_assets.py")
+    vendor = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(vendor)  # type: ignore[union-attr]
+    part_paths = [LOCAL_ASSETS[name] for name in SCRIPT_BUNDLE[2]]
+    assert vendor.BUNDLES[SCRIPT_BUNDLE[1]] == part_paths
+    assert part_paths == ["leaflet/dist/leaflet.js", "leaflet.markercluster/dist/leaflet.markercluster.js"]
     # the bundle installed at set-up is the parts, in order (Leaflet first), each with its licence header
     bundle = (config.VENDOR_DIR / SCRIPT_BUNDLE[1]).read_text(encoding="utf-8")
-    parts = [(config.VENDOR_DIR / p).read_text(encoding="utf-8")
-             for p in ("leaflet/dist/leaflet.js", "leaflet.markercluster/dist/leaflet.markercluster.js")]  # fmt: skip
+    parts = [(config.VENDOR_DIR / p).read_text(encoding="utf-8") for p in part_paths]
     at = [bundle.index(part) for part in parts]
     assert at == sorted(at) and bundle.index("@preserve") < at[0] + 100
 
