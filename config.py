@@ -3,10 +3,12 @@
 Every path can be overridden by an environment variable (``RRMAP_<NAME>``), so tests and deployments can point the
 app at other data without touching code.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 
@@ -35,18 +37,12 @@ TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
 
 MUNICIPAL_ADCODE = "500000"
 
-# Plans shipped with the app: adcode -> seed file.  Names and titles live in the plan files themselves.
-PLAN_SEEDS: dict[str, str] = {
-    "500000": "003_0d11fb7ed90ad6b5.txt",
-    "500235": "000_2e7bb5e9f614147b.txt",
-    "500102": "001_ae86d29fb66c2de9.txt",
-    "500243": "002_eefb3a1e320b8b53.txt",
-    "500229": "004_692d394dc8e87a94.txt",
-}
+# The plans themselves are data: every data/plans/<adcode>.yaml is a plan (its seed file, title and table labels
+# are in the file), so adding a plan needs no code.
 
 # --- CRS ------------------------------------------------------------------------------------------------------
-WGS84 = "EPSG:4326"          # everything inside the app
-CGCS2000 = "EPSG:4490"       # geographic CGCS2000 (lat/lon axis order in the EPSG definition)
+WGS84 = "EPSG:4326"  # everything inside the app
+CGCS2000 = "EPSG:4490"  # geographic CGCS2000 (lat/lon axis order in the EPSG definition)
 WEB_MERCATOR = "EPSG:3857"
 # CGCS2000 3-degree Gauss-Krüger zones covering Chongqing (central meridians 105/108/111°E).
 GK_ZONES: dict[int, dict[str, str]] = {
@@ -94,4 +90,14 @@ CATEGORY_STYLE: dict[str, dict[str, str]] = {
     "ecological": {"color": "#33A02C", "icon": "tree"},
     "other": {"color": "#7F7F7F", "icon": "info-circle"},
 }
-BOUNDARY_STYLE = {"color": "#444444", "weight": 1.2, "fillColor": "#f4f1ea", "fillOpacity": 0.35}
+BOUNDARY_STYLE: dict[str, Any] = {"color": "#444444", "weight": 1.2, "fillColor": "#f4f1ea", "fillOpacity": 0.35}
+
+
+def category_color(category: str) -> str:
+    """The map colour of a category (``other``'s for an unknown one)."""
+    return CATEGORY_STYLE.get(category, CATEGORY_STYLE["other"])["color"]
+
+
+def category_icon(category: str) -> str:
+    """The Font Awesome icon name of a category (``other``'s for an unknown one)."""
+    return CATEGORY_STYLE.get(category, CATEGORY_STYLE["other"])["icon"]

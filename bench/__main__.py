@@ -5,6 +5,7 @@ on a missed budget; the table says which budgets are met.
 
     python -m bench [--runs 5] [--quick] [--no-scale] [--out docs/perf.md]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,19 @@ class Settings:
 
 
 def server_time(script: Path, county: str, kind: str, s: Settings) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "bench.servertime", str(script), county, "--cold", str(s.cold),
-           "--clicks", str(s.clicks), "--kind", kind]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.servertime",
+        str(script),
+        county,
+        "--cold",
+        str(s.cold),
+        "--clicks",
+        str(s.clicks),
+        "--kind",
+        kind,
+    ]
     env = {**os.environ, "PYTHONPATH": server.python_path()}
     try:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -74,7 +86,7 @@ def server_time(script: Path, county: str, kind: str, s: Settings) -> dict[str, 
         return {"error": "timed out after 600 s"}
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH-JSON "):
-            return json.loads(line[len("BENCH-JSON "):])
+            return json.loads(line[len("BENCH-JSON ") :])
     return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]}
 
 
@@ -87,7 +99,7 @@ def app_expect(st: dict[str, Any]) -> br.Expect:
 
 def baseline_expect(county: str) -> br.Expect:
     from geo.boundaries import load_boundaries
-    from layers.pipeline import load_features
+    from geo.features import load_features
 
     features = load_features(county)[1]
     return br.explore_expect(len(load_boundaries("full")), features.geometry)
@@ -125,10 +137,12 @@ def browser_cases(pw: Any, s: Settings, times: dict[tuple[str, str], dict[str, A
                     # The first load on a fresh server also pays importing the libraries and building the
                     # (cached) synthetic data set: reported on its own row.  Then, like the county views, the
                     # median of several loads on the now warm server (fresh browser context each time).
-                    out[("scale-cold", who)] = br.measure_drawn(browser, url, expect, runs=1, timeout_s=180,
-                                                                warmup=False)  # fmt: skip
-                    out[("scale", who)] = br.measure_drawn(browser, url, expect, runs=s.scale_runs, timeout_s=180,
-                                                           warmup=False)  # fmt: skip
+                    out[("scale-cold", who)] = br.measure_drawn(
+                        browser, url, expect, runs=1, timeout_s=180, warmup=False
+                    )
+                    out[("scale", who)] = br.measure_drawn(
+                        browser, url, expect, runs=s.scale_runs, timeout_s=180, warmup=False
+                    )
                     out[("scale-rss", who)] = srv.peak_rss_mb()
                 finally:
                     srv.stop()
@@ -156,66 +170,204 @@ def build_rows(
     for county, view in VIEWS.items():
         ours, base = times.get(("ours", county), {}), times.get(("baseline", county), {})
         is_county = county == COUNTY
-        rows.append(Row(view, "server: first run in a fresh process", "s", _get(ours, "first_s"), _get(base, "first_s")))
-        rows.append(Row(view, f"server: cold run, empty caches (median of {s.cold})", "s",
-                        _get(ours, "cold_median_s"), _get(base, "cold_median_s")))  # fmt: skip
-        rows.append(Row(view, f"server: warm click on a feature (median of {s.clicks})", "ms",
-                        _get(ours, "click_median_s", 1000), _get(base, "click_median_s", 1000),
-                        BUDGET_CLICK if is_county else None))  # fmt: skip
-        rows.append(Row(view, "map payload sent by st_folium", "bytes", _get(ours, "map_bytes"), _get(base, "map_bytes"),
-                        BUDGET_PAYLOAD if is_county else None))  # fmt: skip
+        rows.append(
+            Row(view, "server: first run in a fresh process", "s", _get(ours, "first_s"), _get(base, "first_s"))
+        )
+        rows.append(
+            Row(
+                view,
+                f"server: cold run, empty caches (median of {s.cold})",
+                "s",
+                _get(ours, "cold_median_s"),
+                _get(base, "cold_median_s"),
+            )
+        )
+        rows.append(
+            Row(
+                view,
+                f"server: warm click on a feature (median of {s.clicks})",
+                "ms",
+                _get(ours, "click_median_s", 1000),
+                _get(base, "click_median_s", 1000),
+                BUDGET_CLICK if is_county else None,
+            )
+        )
+        rows.append(
+            Row(
+                view,
+                "map payload sent by st_folium",
+                "bytes",
+                _get(ours, "map_bytes"),
+                _get(base, "map_bytes"),
+                BUDGET_PAYLOAD if is_county else None,
+            )
+        )
         d_ours, d_base = drawn.get(("ours", county)), drawn.get(("baseline", county))
-        rows.append(Row(view, f"drawn in Chromium, from navigation (median of {s.runs})", "s",
-                        _seconds(d_ours, "drawn_median_ms"),
-                        _seconds(d_base, "drawn_median_ms"),
-                        BUDGET_DRAWN_COUNTY if is_county else None,
-                        _errors(d_ours, d_base)))  # fmt: skip
-        rows.append(Row(view, "… of which: until the map iframe starts loading (page boot + server run)", "s",
-                        _seconds(d_ours, "iframe_median_ms"),
-                        _seconds(d_base, "iframe_median_ms")))  # fmt: skip
-        rows.append(Row(view, "bytes received by the page over the websocket", "bytes",
-                        d_ours.ws_bytes if d_ours else None, d_base.ws_bytes if d_base else None))  # fmt: skip
-        rows.append(Row(view, "HTTP bytes of the map iframe (component, Leaflet, CSS, fonts)", "bytes",
-                        d_ours.http_bytes if d_ours else None, d_base.http_bytes if d_base else None))  # fmt: skip
-        rows.append(Row(view, "zoom step redrawn (after drawing)", "ms",
-                        d_ours.zoom_ms if d_ours else None, d_base.zoom_ms if d_base else None))  # fmt: skip
+        rows.append(
+            Row(
+                view,
+                f"drawn in Chromium, from navigation (median of {s.runs})",
+                "s",
+                _seconds(d_ours, "drawn_median_ms"),
+                _seconds(d_base, "drawn_median_ms"),
+                BUDGET_DRAWN_COUNTY if is_county else None,
+                _errors(d_ours, d_base),
+            )
+        )
+        rows.append(
+            Row(
+                view,
+                "… of which: until the map iframe starts loading (page boot + server run)",
+                "s",
+                _seconds(d_ours, "iframe_median_ms"),
+                _seconds(d_base, "iframe_median_ms"),
+            )
+        )
+        rows.append(
+            Row(
+                view,
+                "bytes received by the page over the websocket",
+                "bytes",
+                d_ours.ws_bytes if d_ours else None,
+                d_base.ws_bytes if d_base else None,
+            )
+        )
+        rows.append(
+            Row(
+                view,
+                "HTTP bytes of the map iframe (component, Leaflet, CSS, fonts)",
+                "bytes",
+                d_ours.http_bytes if d_ours else None,
+                d_base.http_bytes if d_base else None,
+            )
+        )
+        rows.append(
+            Row(
+                view,
+                "zoom step redrawn (after drawing)",
+                "ms",
+                d_ours.zoom_ms if d_ours else None,
+                d_base.zoom_ms if d_base else None,
+            )
+        )
         e_ours, e_base = exports.get(("ours", county)), exports.get(("baseline", county))
-        rows.append(Row(view, f"export all layers: GeoJSON + GeoPackage (median of {s.offline_runs})", "s",
-                        e_ours.export_s if e_ours else None, e_base.export_s if e_base else None, BUDGET_EXPORT,
-                        (e_ours.export_error or "") if e_ours else ""))  # fmt: skip
-        rows.append(Row(view, f"presentation PNG 1920×1080 (median of {s.offline_runs})", "s",
-                        e_ours.png_s if e_ours else None, e_base.png_s if e_base else None, BUDGET_PNG,
-                        (e_ours.png_error or "") if e_ours else ""))  # fmt: skip
-    rows.append(Row("all views", "server peak memory (VmHWM) after the runs above", "MiB",
-                    drawn.get(("ours", "rss")), drawn.get(("baseline", "rss"))))  # fmt: skip
+        rows.append(
+            Row(
+                view,
+                f"export all layers: GeoJSON + GeoPackage (median of {s.offline_runs})",
+                "s",
+                e_ours.export_s if e_ours else None,
+                e_base.export_s if e_base else None,
+                BUDGET_EXPORT,
+                (e_ours.export_error or "") if e_ours else "",
+            )
+        )
+        rows.append(
+            Row(
+                view,
+                f"presentation PNG 1920×1080 (median of {s.offline_runs})",
+                "s",
+                e_ours.png_s if e_ours else None,
+                e_base.png_s if e_base else None,
+                BUDGET_PNG,
+                (e_ours.png_error or "") if e_ours else "",
+            )
+        )
+    rows.append(
+        Row(
+            "all views",
+            "server peak memory (VmHWM) after the runs above",
+            "MiB",
+            drawn.get(("ours", "rss")),
+            drawn.get(("baseline", "rss")),
+        )
+    )
     if s.scale:
         variants = [("ours", "")]
         base = drawn.get(("scale", "baseline"))
         for who, label in variants:
             d = drawn.get(("scale", who))
             view = SCALE_VIEW + label
-            rows.append(Row(view, f"drawn in Chromium, from navigation (median of {s.scale_runs})", "s",
-                            _seconds(d, "drawn_median_ms"),
-                            _seconds(base, "drawn_median_ms"),
-                            BUDGET_DRAWN_SCALE, _errors(d, base)))  # fmt: skip
-            rows.append(Row(view, "… of which: until the map iframe starts loading (page boot + server run)", "s",
-                            _seconds(d, "iframe_median_ms"),
-                            _seconds(base, "iframe_median_ms")))  # fmt: skip
+            rows.append(
+                Row(
+                    view,
+                    f"drawn in Chromium, from navigation (median of {s.scale_runs})",
+                    "s",
+                    _seconds(d, "drawn_median_ms"),
+                    _seconds(base, "drawn_median_ms"),
+                    BUDGET_DRAWN_SCALE,
+                    _errors(d, base),
+                )
+            )
+            rows.append(
+                Row(
+                    view,
+                    "… of which: until the map iframe starts loading (page boot + server run)",
+                    "s",
+                    _seconds(d, "iframe_median_ms"),
+                    _seconds(base, "iframe_median_ms"),
+                )
+            )
             c, c_base = drawn.get(("scale-cold", who)), drawn.get(("scale-cold", "baseline"))
-            rows.append(Row(view, "drawn, first load on a fresh server (imports, synthetic data built)", "s",
-                            _seconds(c, "drawn_median_ms"),
-                            _seconds(c_base, "drawn_median_ms"),
-                            None, _errors(c, c_base)))  # fmt: skip
-            rows.append(Row(view, "bytes received by the page over the websocket", "bytes",
-                            d.ws_bytes if d else None, base.ws_bytes if base else None))  # fmt: skip
-            rows.append(Row(view, "marker elements in the DOM (responsive: clustered/canvas)", "count",
-                            d.dom_markers if d else None, _dom_points(base), BUDGET_DOM))  # fmt: skip
-            rows.append(Row(view, "zoom step redrawn (responsive)", "ms", d.zoom_ms if d else None,
-                            base.zoom_ms if base else None, BUDGET_ZOOM))  # fmt: skip
-            rows.append(Row(view, "longest main-thread task in the map iframe", "ms",
-                            d.longest_task_ms if d else None, base.longest_task_ms if base else None))  # fmt: skip
-            rows.append(Row(view, "server peak memory (VmHWM)", "MiB", drawn.get(("scale-rss", who)),
-                            drawn.get(("scale-rss", "baseline")), BUDGET_RSS))  # fmt: skip
+            rows.append(
+                Row(
+                    view,
+                    "drawn, first load on a fresh server (imports, synthetic data built)",
+                    "s",
+                    _seconds(c, "drawn_median_ms"),
+                    _seconds(c_base, "drawn_median_ms"),
+                    None,
+                    _errors(c, c_base),
+                )
+            )
+            rows.append(
+                Row(
+                    view,
+                    "bytes received by the page over the websocket",
+                    "bytes",
+                    d.ws_bytes if d else None,
+                    base.ws_bytes if base else None,
+                )
+            )
+            rows.append(
+                Row(
+                    view,
+                    "marker elements in the DOM (responsive: clustered/canvas)",
+                    "count",
+                    d.dom_markers if d else None,
+                    _dom_points(base),
+                    BUDGET_DOM,
+                )
+            )
+            rows.append(
+                Row(
+                    view,
+                    "zoom step redrawn (responsive)",
+                    "ms",
+                    d.zoom_ms if d else None,
+                    base.zoom_ms if base else None,
+                    BUDGET_ZOOM,
+                )
+            )
+            rows.append(
+                Row(
+                    view,
+                    "longest main-thread task in the map iframe",
+                    "ms",
+                    d.longest_task_ms if d else None,
+                    base.longest_task_ms if base else None,
+                )
+            )
+            rows.append(
+                Row(
+                    view,
+                    "server peak memory (VmHWM)",
+                    "MiB",
+                    drawn.get(("scale-rss", who)),
+                    drawn.get(("scale-rss", "baseline")),
+                    BUDGET_RSS,
+                )
+            )
     return rows
 
 
@@ -275,8 +427,9 @@ DEFINITIONS = """\
 """
 
 
-def write_document(path: Path, rows: list[Row], s: Settings, started: float, machine_lines: list[str],
-                   load_end: float | None) -> str:  # fmt: skip
+def write_document(
+    path: Path, rows: list[Row], s: Settings, started: float, machine_lines: list[str], load_end: float | None
+) -> str:
     met, missed, unknown = budget_summary(rows)
     parts = [
         "# Performance benchmark",
@@ -316,9 +469,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "perf.md")
     ns = parser.parse_args(argv)
     s = Settings(
-        runs=2 if ns.quick else ns.runs, cold=1 if ns.quick else 3, clicks=2 if ns.quick else 5,
-        offline_runs=1 if ns.quick else 3, scale_runs=1 if ns.quick else 3, scale=not ns.no_scale, out=ns.out,
-    )  # fmt: skip
+        runs=2 if ns.quick else ns.runs,
+        cold=1 if ns.quick else 3,
+        clicks=2 if ns.quick else 5,
+        offline_runs=1 if ns.quick else 3,
+        scale_runs=1 if ns.quick else 3,
+        scale=not ns.no_scale,
+        out=ns.out,
+    )
     os.environ["PYTHONPATH"] = server.python_path()
     sys.path[:0] = [p for p in server.python_path().split(os.pathsep) if p not in sys.path]
     started = time.monotonic()

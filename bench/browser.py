@@ -6,6 +6,7 @@ expected vector paths and markers: a watcher installed in the page before any sc
 every mutation and records the time in the page (``performance.timeOrigin + now()`` minus the navigation's
 ``timeOrigin``), so Playwright's own latency is not counted; waiting on DOM state, never on sleeps.
 """
+
 from __future__ import annotations
 
 import json
@@ -171,7 +172,7 @@ def draw_once(browser: Any, url: str, expect: Expect, timeout_s: float, measure_
         try:
             page.wait_for_function("() => window.__rrDrawn !== undefined", timeout=timeout, polling=50)
         except Exception as exc:  # what the map held when we gave up, for the report
-            exc.rr_state = f" (map: {page.evaluate(COUNT_JS, IFRAME)}, expected {expect})"  # type: ignore[attr-defined]
+            exc.rr_state = f" (map: {page.evaluate(COUNT_JS, IFRAME)}, expected {expect})"
             raise
         drawn_epoch = page.evaluate("window.__rrDrawn")
         frame = page.wait_for_selector(IFRAME, timeout=timeout, state="attached").content_frame()

@@ -1,4 +1,5 @@
 """A description of the machine and software the benchmark ran on (for docs/perf.md)."""
+
 from __future__ import annotations
 
 import os
@@ -7,8 +8,18 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("streamlit", "folium", "streamlit-folium", "branca", "geopandas", "shapely", "pyogrio", "matplotlib",
-            "playwright", "mapclassify")  # fmt: skip
+PACKAGES = (
+    "streamlit",
+    "folium",
+    "streamlit-folium",
+    "branca",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "matplotlib",
+    "playwright",
+    "mapclassify",
+)
 
 
 def _cpu_model() -> str:

@@ -4,6 +4,7 @@
 category, the full-resolution boundaries and the indicator table, as ``cli.py export`` does; baseline:
 ``GeoDataFrame.to_file`` of the same features, list/dict columns as JSON text, which GPKG needs).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,7 @@ def _json_columns(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def measure_ours(county: str, runs: int) -> OfflineResult:
     from geo.boundaries import load_boundaries
-    from layers.pipeline import load_features
+    from geo.features import load_features
 
     _plan, features = load_features(county)
     plan = _plan
@@ -71,11 +72,10 @@ def measure_ours(county: str, runs: int) -> OfflineResult:
         display = load_boundaries("display")
 
         def png() -> None:
-            render_png(features, tmp / "map.png", title=plan.title, boundaries=display, county=county,
-                       size="1920x1080")  # fmt: skip
+            render_png(features, tmp / "map.png", title=plan.title, boundaries=display, county=county, size="1920x1080")
 
         result.png_s = timed(png, runs)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - reported in the table, the other rows still run
         result.png_error = f"{type(exc).__name__}: {exc}"[:200]
     return result
 
@@ -94,7 +94,7 @@ def measure_baseline(county: str, runs: int) -> OfflineResult:
     from matplotlib.figure import Figure
 
     from geo.boundaries import load_boundaries
-    from layers.pipeline import load_features
+    from geo.features import load_features
 
     _plan, features = load_features(county)
     full = load_boundaries("full")

@@ -7,6 +7,7 @@ when they are installed.
 
     python -m bench.profile app.py 500235 [--runs 3] [--click] [--top 40] [--sort tottime]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ def run_script(path: str, scope: dict) -> None:
     scope["__file__"] = path
     PROFILE.enable()
     try:
-        exec(code, scope)  # noqa: S102 - our own script, run exactly as Streamlit would
+        exec(code, scope)
     finally:
         PROFILE.disable()
 

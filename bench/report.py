@@ -2,6 +2,7 @@
 
 Pure functions (no timing, no I/O) so tests can check the formatting.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -4,6 +4,7 @@ tests/conftest.py reuses free_port and wait_healthy from here.  Benchmark apps l
 Streamlit serves ``static/`` next to the *main script*, so every script is run from a scratch directory holding a
 copy of the script and of the app's ``static/`` (vendored Leaflet etc.); imports resolve through PYTHONPATH.
 """
+
 from __future__ import annotations
 
 import os
@@ -100,11 +101,24 @@ def start(script: Path, env_extra: dict[str, str] | None = None) -> Server:
     log = work / "streamlit.log"
     env = {**os.environ, "PYTHONPATH": python_path(), **(env_extra or {})}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(target),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.enableStaticServing", "true",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(target),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.enableStaticServing",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+    ]
     handle = log.open("wb")
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

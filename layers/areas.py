@@ -1,19 +1,14 @@
 """Area features (parks, complexes, zones): filled polygons, hollow with a dashed outline when schematic."""
+
 from __future__ import annotations
 
 import geopandas as gpd
 
-from layers.base import (
-    category_color,
-    designation_level,
-    feature_popup_html,
-    is_approximate,
-    kinds,
-    parts,
-    polygon_latlngs,
-)
+from config import category_color
+from layers.base import feature_popup_html, is_approximate, kinds, parts, polygon_latlngs
 from layers.jsonlayer import VectorLayer, VectorRows, path_style
 from layers.points import feature_tooltip
+from plan.designations import designation_level
 
 
 def area_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -28,12 +23,13 @@ def area_vectors(features: gpd.GeoDataFrame, rows: VectorRows | None = None) -> 
         color = category_color(row["category"])
         approx = is_approximate(row["category"], row["precision"])
         level = designation_level(row["designation"])
-        style = path_style(color, 2 + level / 2, fill=True, fill_opacity=0.08 if approx else 0.28,
-                           dash_array="6 5" if approx else None)  # fmt: skip
+        style = path_style(
+            color, 2 + level / 2, fill=True, fill_opacity=0.08 if approx else 0.28, dash_array="6 5" if approx else None
+        )
         tip, popup = feature_tooltip(row), feature_popup_html(row)
         for g in parts(row.geometry):
             if g.geom_type == "Polygon":
-                out.add("polygon", polygon_latlngs(g), style, tip, popup)
+                out.add("polygon", polygon_latlngs(g), style, tooltip=tip, popup=popup)
     return out
 
 

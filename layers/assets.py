@@ -5,13 +5,15 @@ replace each with the copy installed from the npm registry into ``static/vendor`
 or drop it where the map does not need it (jQuery, Bootstrap, glyphicons).  An asset we do not know raises
 :class:`OfflineAssetError`, so a new plugin can never silently pull from the internet.
 """
+
 from __future__ import annotations
 
 import base64
 import mimetypes
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import branca
 import folium
@@ -68,7 +70,10 @@ def _base(base_url: str | None) -> str:
     return (base_url if base_url is not None else "/" + config.STATIC_URL.strip("/") + "/vendor").rstrip("/")
 
 
-def localise(fmap: folium.Map, base_url: str | None = None) -> folium.Map:
+E = TypeVar("E", bound=branca.element.Element)
+
+
+def localise(fmap: E, base_url: str | None = None) -> E:
     """Point every asset of ``fmap`` (and its children) at ``base_url`` (default: Streamlit's static route).
 
     Mutates and returns ``fmap``; call it after all layers are added.
@@ -82,20 +87,23 @@ def localise(fmap: folium.Map, base_url: str | None = None) -> folium.Map:
     return fmap
 
 
-def live_assets(fmap: folium.Map, groups: Sequence[branca.element.Element] = (), base_url: str | None = None) -> folium.Map:
+def live_assets(
+    fmap: folium.Map, groups: Sequence[branca.element.Element] = (), base_url: str | None = None
+) -> folium.Map:
     """:func:`localise` the live map and its overlay groups, loading Leaflet and markercluster as one bundle.
 
     The bundle comes first on the map (Leaflet before everything); its parts are removed wherever they were
     declared.  The offline HTML export does not use this (it inlines each file, :func:`inline_assets`).
     """
     for group in groups:
-        localise(group, base_url)  # type: ignore[arg-type]
+        localise(group, base_url)
     localise(fmap, base_url)
     name, path, parts = SCRIPT_BUNDLE
     for element in [*_walk(fmap), *(e for g in groups for e in _walk(g))]:
         items = getattr(element, "default_js", None)
         if items and any(n in (*parts, name) for n, _ in items):
-            element.default_js = [(n, u) for n, u in items if n not in (*parts, name)]
+            declaring: Any = element  # any element type may declare scripts (folium's JSCSSMixin and others)
+            declaring.default_js = [(n, u) for n, u in items if n not in (*parts, name)]
     fmap.default_js = [(name, f"{_base(base_url)}/{path}"), *fmap.default_js]  # first: Leaflet before anything
     return fmap
 
@@ -118,9 +126,14 @@ def _inline_css(path: Path) -> str:
     return _CSS_URL.sub(embed, css)
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for :meth:`re.Pattern.sub` that inserts ``text`` as it is (no backslash escapes)."""
+    return lambda _match: text
+
+
 def inline_assets(html: str) -> str:
     """Replace local <script src>/<link href> of vendored assets with their content (self-contained HTML)."""
-    for name, rel in LOCAL_ASSETS.items():
+    for rel in LOCAL_ASSETS.values():
         if rel is None:
             continue
         path = config.VENDOR_DIR / rel
@@ -130,10 +143,10 @@ def inline_assets(html: str) -> str:
             if not path.is_file():
                 raise OfflineAssetError(f"{path} is missing: run `make assets`")
             code = path.read_text(encoding="utf-8").replace("</script", "<\\/script")
-            html = pattern_js.sub(lambda _m, c=code: f"<script>{c}</script>", html)
+            html = pattern_js.sub(_literal(f"<script>{code}</script>"), html)
         if pattern_css.search(html):
             if not path.is_file():
                 raise OfflineAssetError(f"{path} is missing: run `make assets`")
             css = _inline_css(path)
-            html = pattern_css.sub(lambda _m, c=css: f"<style>{c}</style>", html)
+            html = pattern_css.sub(_literal(f"<style>{css}</style>"), html)
     return html

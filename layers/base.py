@@ -4,9 +4,9 @@ Everything that comes from a data file goes through :func:`esc` before it reache
 and popups are bound with JSON-encoded strings (never folium's template literals, which would run ``${…}``),
 and popups do not need jQuery (folium's own ``Popup`` does).
 """
+
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Iterable, Iterator
@@ -15,7 +15,7 @@ from typing import Any
 import branca
 import numpy as np
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 from shapely.geometry import (
     GeometryCollection,
@@ -29,6 +29,8 @@ from shapely.geometry import (
 from shapely.geometry.base import BaseGeometry
 
 import config
+from config import category_color, category_icon
+from present.markup import esc, text
 
 DECIMALS = 6
 # Precisions drawn hollow/dashed: the item is not at the drawn place itself (a village at its town seat …).
@@ -36,31 +38,6 @@ APPROXIMATE = frozenset({"town", "multi_town", "schematic"})
 # Categories that *are* towns: at their town seat they are where the plan puts them.
 TOWN_CATEGORIES = frozenset({"demo_town"})
 SELECT_COLOR = "#E4002B"
-
-# --- escaping -------------------------------------------------------------------------------------------------
-
-_JS_UNSAFE = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
-
-
-def esc(value: Any) -> str:
-    """HTML-escape any value for markup (also neutralises characters special in JS template literals)."""
-    return _esc_text("" if value is None else str(value))
-
-
-@functools.lru_cache(maxsize=8192)  # labels, designations, quotes repeat across thousands of markers
-def _esc_text(text: str) -> str:
-    out = html.escape(text, quote=True)
-    if "`" in out or "$" in out or "\\" in out:
-        out = out.translate(_JS_UNSAFE)
-    return out
-
-
-def text(value: Any) -> str | None:
-    """A table cell as text, or None when empty/missing (pandas turns None into NaN in object columns)."""
-    if isinstance(value, str):
-        return value or None
-    return None
-
 
 # --- click keys -----------------------------------------------------------------------------------------------
 # streamlit-folium returns the clicked layer's tooltip as text (textContent).  Every clickable layer carries a
@@ -153,7 +130,9 @@ def feature_popup_pieces(row: Any) -> list[str]:
     source = row["source"] or {}
     lines = source.get("lines") or []
     span = f"第{lines[0]}–{lines[-1]}行" if lines and lines[0] != lines[-1] else (f"第{lines[0]}行" if lines else "")
-    head = f'<div class="rr-pop"><div class="rr-pop-cat" style="color:{category_color(row["category"])}">{esc(cat)}</div>'
+    head = (
+        f'<div class="rr-pop"><div class="rr-pop-cat" style="color:{category_color(row["category"])}">{esc(cat)}</div>'
+    )
     pieces = [head + '<div class="rr-pop-name">', esc(row["name"])]
     rest = "</div>"
     if text(row.get("designation")):
@@ -173,39 +152,6 @@ def feature_popup_pieces(row: Any) -> list[str]:
 # --- symbology ------------------------------------------------------------------------------------------------
 
 
-def category_color(category: str) -> str:
-    return config.CATEGORY_STYLE.get(category, config.CATEGORY_STYLE["other"])["color"]
-
-
-def category_icon(category: str) -> str:
-    return config.CATEGORY_STYLE.get(category, config.CATEGORY_STYLE["other"])["icon"]
-
-
-# Designation level from the plan's own wording: 0 none, 1 乡镇级, 2 区县级, 3 市级, 4 国家级.
-_LEVELS: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (4, ("国家", "全国", "中国")),
-    (3, ("市级", "全市", "重庆市")),
-    (1, ("乡镇级", "镇级")),
-    (2, ("县级", "区级", "区县")),
-)
-LEVEL_NAMES = {0: "未标级别", 1: "乡镇级", 2: "区县级", 3: "市级", 4: "国家级"}
-
-
-def designation_level(designation: str | None) -> int:
-    """Level of a designation as written (国家… 4, 市级 3, 县级/区级 2, 乡镇级 1, otherwise 0)."""
-    if not isinstance(designation, str) or not designation:
-        return 0
-    return _designation_level(designation)
-
-
-@functools.lru_cache(maxsize=4096)  # a few dozen designations, repeated over thousands of items
-def _designation_level(designation: str) -> int:
-    for level, words in _LEVELS:
-        if any(w in designation for w in words):
-            return level
-    return 0
-
-
 def is_approximate(category: str, precision: str) -> bool:
     """Whether the drawn position only approximates the item (drawn hollow or dashed)."""
     if precision == "schematic":
@@ -217,7 +163,7 @@ def marker_size(level: int) -> int:
     return 24 + 4 * level
 
 
-def marker_html(category: str, level: int, approximate: bool, selected: bool = False) -> str:
+def marker_html(category: str, level: int, approximate: bool, *, selected: bool = False) -> str:
     """DivIcon markup: round badge in the category colour with its icon (drawn by :mod:`layers.icons`).
 
     Hollow with a dashed border when approximate; a double ring for 市级/国家级 designations.
@@ -274,8 +220,9 @@ def kinds(geoms: Any) -> np.ndarray:
     """
     values = np.asarray(geoms, dtype=object)
     types = shapely.get_type_id(values)  # -1 for None
-    out = np.where(types >= 0, _KIND_BY_TYPE_ID[np.clip(types, 0, 7)], None)
-    out[shapely.is_empty(values)] = None
+    out = np.full(len(values), None, dtype=object)
+    drawn = (types >= 0) & ~shapely.is_empty(values)
+    out[drawn] = _KIND_BY_TYPE_ID[types[drawn]]
     for i in np.flatnonzero(types == 7):
         out[i] = kind_of(values[i])
     return out
@@ -297,6 +244,14 @@ def bounds_latlng(bounds: Iterable[float]) -> list[list[float]]:
     """Shapely/GeoPandas ``(minx, miny, maxx, maxy)`` as Leaflet ``[[south, west], [north, east]]``."""
     minx, miny, maxx, maxy = bounds
     return [[round(miny, DECIMALS), round(minx, DECIMALS)], [round(maxy, DECIMALS), round(maxx, DECIMALS)]]
+
+
+def figure_of(element: branca.element.Element) -> Figure:
+    """The page (``Figure``) a map or layer is rendered into: its header, html and script sections."""
+    root = element.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"{type(element).__name__} is not attached to a figure")
+    return root
 
 
 def stable_ids(element: branca.element.Element, prefix: str) -> None:

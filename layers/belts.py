@@ -1,19 +1,14 @@
 """Line features (industrial belts, corridors): a translucent band under a line, dashed when schematic."""
+
 from __future__ import annotations
 
 import geopandas as gpd
 
-from layers.base import (
-    category_color,
-    designation_level,
-    feature_popup_html,
-    is_approximate,
-    kinds,
-    line_latlngs,
-    parts,
-)
+from config import category_color
+from layers.base import feature_popup_html, is_approximate, kinds, line_latlngs, parts
 from layers.jsonlayer import VectorLayer, VectorRows, path_style
 from layers.points import feature_tooltip
+from plan.designations import designation_level
 
 
 def line_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -34,7 +29,7 @@ def belt_vectors(features: gpd.GeoDataFrame, rows: VectorRows | None = None) -> 
         band = path_style(color, 14 + 2 * level, opacity=0.22, interactive=False)
         line = path_style(color, 3 + level / 2, opacity=0.95, dash_array="8 6" if dashed else None, line_cap="round")
         out.add("polyline", lines, band)
-        out.add("polyline", lines, line, feature_tooltip(row), feature_popup_html(row))
+        out.add("polyline", lines, line, tooltip=feature_tooltip(row), popup=feature_popup_html(row))
     return out
 
 

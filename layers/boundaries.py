@@ -3,16 +3,19 @@
 Each is one data-driven layer (:class:`layers.jsonlayer.VectorLayer`); the ``*_data`` functions return its JSON,
 which the app caches per view and basemap.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 import config
-from layers.base import click_key, esc, parts, polygon_latlngs
-from layers.jsonlayer import VectorLayer, VectorRows, path_style
+from layers.base import click_key, parts, polygon_latlngs
+from layers.jsonlayer import VectorRows, path_style
+from present.markup import esc
 
 # Fills of the municipal designations, in order of first appearance in the plan (colour-blind-aware).
 DESIGNATION_PALETTE: tuple[str, ...] = ("#C0392B", "#E67E22", "#8E44AD", "#16A085", "#2C3E50", "#7F8C8D")
@@ -21,7 +24,7 @@ PLAN_BORDER = "#B22222"
 CONTEXT_MARGIN = 0.5
 
 
-def _rings(geom) -> list:  # type: ignore[no-untyped-def]
+def _rings(geom: BaseGeometry | None) -> list[list[list[list[float]]]]:
     return [polygon_latlngs(g) for g in parts(geom) if g.geom_type == "Polygon"]
 
 
@@ -51,17 +54,18 @@ def county_outline_data(boundaries: gpd.GeoDataFrame, county: str) -> str:
         for rings in _rings(geom):
             rows.add("polygon", rings, faint)
     style = config.BOUNDARY_STYLE
-    strong = path_style(style["color"], 2.4, fill=True, fill_color=style["fillColor"],
-                        fill_opacity=style["fillOpacity"], interactive=False)  # fmt: skip
+    strong = path_style(
+        style["color"],
+        2.4,
+        fill=True,
+        fill_color=style["fillColor"],
+        fill_opacity=style["fillOpacity"],
+        interactive=False,
+    )
     for geom in own_geoms:
         for rings in _rings(geom):
             rows.add("polygon", rings, strong)
     return rows.to_json()
-
-
-def county_outline(boundaries: gpd.GeoDataFrame, county: str) -> list[VectorLayer]:
-    """The county's outline with its neighbours for context, as one layer."""
-    return [VectorLayer(county_outline_data(boundaries, county), "CountyOutline")]
 
 
 def designation_colors(designations: Sequence[str]) -> dict[str, str]:
@@ -71,6 +75,7 @@ def designation_colors(designations: Sequence[str]) -> dict[str, str]:
 
 def district_data(
     boundaries: gpd.GeoDataFrame,
+    *,
     with_plan: Mapping[str, str],
     designations: Mapping[str, Sequence[str]],
     colors: Mapping[str, str],
@@ -91,18 +96,13 @@ def district_data(
         if has_plan:
             lines.append('<span class="rr-tip-go">有区县规划 · 点击查看</span>')
         tip = "".join(lines) + click_key("d", code)
-        style = path_style(PLAN_BORDER if has_plan else "#666666", 2.6 if has_plan else 0.9, fill=True,
-                           fill_color=fill, fill_opacity=0.55 if des else 0.25)  # fmt: skip
+        style = path_style(
+            PLAN_BORDER if has_plan else "#666666",
+            2.6 if has_plan else 0.9,
+            fill=True,
+            fill_color=fill,
+            fill_opacity=0.55 if des else 0.25,
+        )
         for rings in _rings(geom):
-            rows.add("polygon", rings, style, tip)
+            rows.add("polygon", rings, style, tooltip=tip)
     return rows.to_json()
-
-
-def district_layers(
-    boundaries: gpd.GeoDataFrame,
-    with_plan: Mapping[str, str],
-    designations: Mapping[str, Sequence[str]],
-    colors: Mapping[str, str],
-) -> list[VectorLayer]:
-    """The 38 districts (see :func:`district_data`) as one layer."""
-    return [VectorLayer(district_data(boundaries, with_plan, designations, colors), "DistrictLayer")]

@@ -5,6 +5,7 @@ registry and copied to ``static/vendor`` by scripts/vendor_assets.py — never s
 use ``<i class="fa-solid fa-<name>">`` markup with the names of ``config.CATEGORY_STYLE``; :func:`icon_css` draws
 each icon as a CSS mask filled with the text colour, so it takes the badge's colour and size.
 """
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ sent CJK text as ``\\uXXXX`` escapes.  Here a layer is one template call, and it
 UTF-8 text.  Every string in the data is markup we built with :func:`layers.base.esc`; the JSON itself is made
 safe for a ``<script>`` element and for Jinja, which folium re-parses rendered scripts with.
 """
+
 from __future__ import annotations
 
 import json
@@ -116,7 +117,7 @@ var {{ this.get_name() }} = (function (data) { {{ this.builder }} })({{ this.dat
         if _JINJA_OPEN.search(self.builder):
             raise ValueError(f"{type(self).__name__}.builder contains a Jinja tag opener")
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement.render returns None too; Element's stub says str
         """Like MacroElement.render, but the rendered script is not compiled as a template again."""
         figure = self.get_root()
         if not isinstance(figure, Figure):
@@ -170,6 +171,7 @@ class VectorRows:
         kind: str,
         latlngs: Sequence[Any],
         style: Mapping[str, Any],
+        *,
         tooltip: str | None = None,
         popup: str | None = None,
     ) -> None:

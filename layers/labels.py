@@ -1,11 +1,13 @@
 """Town labels: the seat of each registered town, as a small dot with its name; clickable for the mentions."""
+
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from layers.base import DECIMALS, click_key, esc
+from layers.base import DECIMALS, click_key
 from layers.jsonlayer import TOOLTIP_OPTIONS, DataLayer, script_json
+from present.markup import esc
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,3 @@ def town_labels(towns: Sequence[TownLabel]) -> list[TownLabelLayer]:
         return []
     rows = [[round(t.lat, DECIMALS), round(t.lon, DECIMALS), label_html(t.name), town_tooltip(t)] for t in towns]
     return [TownLabelLayer(script_json([rows, TOOLTIP_OPTIONS]))]
-
-
-def mention_counts(mentions: Mapping[str, Sequence[object]]) -> dict[str, int]:
-    return {key: len(items) for key, items in mentions.items()}

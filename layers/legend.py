@@ -1,4 +1,5 @@
 """The legend drawn on the map (bottom right): categories with symbol and count, levels, precision, boundaries."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -7,7 +8,10 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 import config
-from layers.base import LEVEL_NAMES, category_color, esc, marker_html
+from config import category_color
+from layers.base import marker_html
+from plan.designations import LEVEL_NAMES
+from present.markup import esc
 
 
 class MapLegend(MacroElement):
@@ -47,6 +51,7 @@ def _shape(category: str, kind: str, approximate: bool = False) -> str:
 
 def legend_html(
     counts: Mapping[str, int],
+    *,
     kinds: Mapping[str, str] | None = None,
     designations: Mapping[str, str] | None = None,
     title: str = "图例",
@@ -85,9 +90,7 @@ def legend_html(
         rows.append(
             f'<div class="rr-lg-row"><span class="rr-lg-pin">{marker_html("other", 0, True)}</span><span>空心虚线：近似（乡镇驻地/示意）</span></div>'
         )
-        sizes = "".join(
-            f'<span class="rr-lg-pin">{marker_html("other", lvl, False)}</span>' for lvl in (1, 2, 3, 4)
-        )
+        sizes = "".join(f'<span class="rr-lg-pin">{marker_html("other", lvl, False)}</span>' for lvl in (1, 2, 3, 4))
         rows.append(f'<div class="rr-lg-row rr-lg-sizes">{sizes}</div>')
         rows.append(
             '<div class="rr-lg-note">大小/外环：' + "、".join(LEVEL_NAMES[lvl] for lvl in (1, 2, 3, 4)) + "</div>"
@@ -99,9 +102,9 @@ def legend_html(
     return "".join(rows)
 
 
-def category_counts(categories: Sequence[str]) -> dict[str, int]:
+def count_by_category(categories: Sequence[str]) -> dict[str, int]:
     """Count per category, in the order of config.CATEGORIES."""
-    out = {c: 0 for c in config.CATEGORIES}
+    out = dict.fromkeys(config.CATEGORIES, 0)
     for cat in categories:
         out[cat] = out.get(cat, 0) + 1
     return {c: n for c, n in out.items() if n}

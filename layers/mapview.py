@@ -4,6 +4,7 @@ The static part goes to ``st_folium`` as the map; the overlays go as ``feature_g
 streamlit-folium swaps without reloading the map, so toggling a layer or selecting a row keeps the view.
 Overlay element ids are deterministic (:func:`layers.base.stable_ids`), so an unchanged overlay is not redrawn.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -12,20 +13,31 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-from branca.element import Element
+from branca.element import Element, MacroElement
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_crs
 from layers.areas import area_layers
-from layers.base import SELECT_COLOR, DECIMALS, bounds_latlng, kind_of, latlng, line_latlngs, parts, polygon_latlngs, stable_ids
+from layers.base import (
+    DECIMALS,
+    SELECT_COLOR,
+    bounds_latlng,
+    figure_of,
+    kind_of,
+    latlng,
+    line_latlngs,
+    parts,
+    polygon_latlngs,
+    stable_ids,
+)
 from layers.belts import belt_layers
 from layers.boundaries import county_outline_data, designation_colors, district_data
-from layers.filters import district_items
 from layers.icons import icon_css
 from layers.jsonlayer import VectorLayer
 from layers.labels import TownLabel, town_labels
-from layers.legend import MapLegend, category_counts, legend_html
+from layers.legend import MapLegend, count_by_category, legend_html
 from layers.points import point_layers
+from present.filters import district_items
 
 # --- basemaps -------------------------------------------------------------------------------------------------
 
@@ -54,23 +66,41 @@ _TDT = (
 BASEMAPS: dict[str, Basemap] = {
     "none": Basemap("none", "无底图（仅边界与图层，适合内网）", (), "", short="无底图"),
     "tdt_vec": Basemap(
-        "tdt_vec", "天地图 矢量+注记", (_TDT.format(layer="vec"), _TDT.format(layer="cva")),
-        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True, short="天地图矢量",
+        "tdt_vec",
+        "天地图 矢量+注记",
+        (_TDT.format(layer="vec"), _TDT.format(layer="cva")),
+        "© 天地图 国家地理信息公共服务平台",
+        "01234567",
+        needs_key=True,
+        short="天地图矢量",
     ),
     "tdt_img": Basemap(
-        "tdt_img", "天地图 影像+注记", (_TDT.format(layer="img"), _TDT.format(layer="cia")),
-        "© 天地图 国家地理信息公共服务平台", "01234567", needs_key=True, short="天地图影像",
+        "tdt_img",
+        "天地图 影像+注记",
+        (_TDT.format(layer="img"), _TDT.format(layer="cia")),
+        "© 天地图 国家地理信息公共服务平台",
+        "01234567",
+        needs_key=True,
+        short="天地图影像",
     ),
     "amap": Basemap(
-        "amap", "高德地图（图层已转 GCJ-02 显示）",
+        "amap",
+        "高德地图（图层已转 GCJ-02 显示）",
         ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",),
-        "© 高德地图 AutoNavi", "1234", gcj02=True, short="高德",
+        "© 高德地图 AutoNavi",
+        "1234",
+        gcj02=True,
+        short="高德",
     ),
     "osm": Basemap(
-        "osm", "OpenStreetMap", ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
-        "© OpenStreetMap contributors", max_zoom=19, short="OSM",
+        "osm",
+        "OpenStreetMap",
+        ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
+        "© OpenStreetMap contributors",
+        max_zoom=19,
+        short="OSM",
     ),
-}  # fmt: skip
+}
 
 
 def basemap_available(key: str, tianditu_key: str) -> tuple[bool, str]:
@@ -139,9 +169,9 @@ MAP_CSS = """
 
 
 def base_map(
-    boundaries: gpd.GeoDataFrame | None,
-    boundary_layers: Sequence[folium.Polygon],
+    boundary_layers: Sequence[Element],
     legend: str | None,
+    *,
     basemap: str = "none",
     tianditu_key: str = "",
     fit: BaseGeometry | None = None,
@@ -157,13 +187,17 @@ def base_map(
     fmap.options["maxZoom"] = bm.max_zoom
     fmap.options["minZoom"] = 6
     fmap.options["zoomSnap"] = 0.25  # fit the county tightly, not to the nearest whole zoom level
-    fmap.get_root().header.add_child(Element(MAP_CSS), name="rr_css")
-    fmap.get_root().header.add_child(Element(f"<style>\n{icon_css()}\n</style>"), name="rr_icons")
+    figure_of(fmap).header.add_child(Element(MAP_CSS), name="rr_css")
+    figure_of(fmap).header.add_child(Element(f"<style>\n{icon_css()}\n</style>"), name="rr_icons")
     for url in bm.tiles:
         folium.TileLayer(
-            tiles=url.replace("{tk}", tianditu_key), attr=bm.attribution, subdomains=bm.subdomains or "abc",
-            max_zoom=bm.max_zoom, overlay=False, control=False,
-        ).add_to(fmap)  # fmt: skip
+            tiles=url.replace("{tk}", tianditu_key),
+            attr=bm.attribution,
+            subdomains=bm.subdomains or "abc",
+            max_zoom=bm.max_zoom,
+            overlay=False,
+            control=False,
+        ).add_to(fmap)
     for layer in boundary_layers:
         layer.add_to(fmap)
     if fit is not None and not fit.is_empty:
@@ -176,17 +210,26 @@ def base_map(
 # --- dynamic part ---------------------------------------------------------------------------------------------
 
 
-def selection_layers(geom: BaseGeometry | None) -> list[folium.vector_layers.Path]:
+def selection_layers(geom: BaseGeometry | None) -> list[MacroElement]:
     """A red ring/outline around the selected item (not clickable)."""
-    out: list[folium.vector_layers.Path] = []
+    out: list[MacroElement] = []
     for g in parts(geom):
         if g.geom_type == "Point":
-            out.append(folium.CircleMarker(latlng(g), radius=24, color=SELECT_COLOR, weight=4, fill=False, interactive=False))
+            out.append(
+                folium.CircleMarker(latlng(g), radius=24, color=SELECT_COLOR, weight=4, fill=False, interactive=False)
+            )
         elif g.geom_type in ("LineString", "LinearRing"):
             out.append(folium.PolyLine(line_latlngs(g), color=SELECT_COLOR, weight=9, opacity=0.55, interactive=False))
         elif g.geom_type == "Polygon":
             out.append(folium.Polygon(polygon_latlngs(g), color=SELECT_COLOR, weight=4, fill=False, interactive=False))
     return out
+
+
+def _group(name: str, layers: Sequence[Element]) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name)
+    for layer in layers:
+        group.add_child(layer)
+    return group
 
 
 def overlay_groups(
@@ -199,19 +242,10 @@ def overlay_groups(
     groups: list[folium.FeatureGroup] = []
     located = features[features.geometry.notna()]
     if towns:
-        fg = folium.FeatureGroup(name="乡镇驻地")
-        for layer in town_labels(towns):
-            fg.add_child(layer)
-        groups.append(fg)
-    fg = folium.FeatureGroup(name="规划要素")
-    for layer in [*area_layers(located), *belt_layers(located), *point_layers(located)]:
-        fg.add_child(layer)
-    groups.append(fg)
+        groups.append(_group("乡镇驻地", town_labels(towns)))
+    groups.append(_group("规划要素", [*area_layers(located), *belt_layers(located), *point_layers(located)]))
     if selected is not None and not selected.is_empty:
-        sel = folium.FeatureGroup(name="选中")
-        for layer in selection_layers(selected):
-            sel.add_child(layer)
-        groups.append(sel)
+        groups.append(_group("选中", selection_layers(selected)))
     for i, group in enumerate(groups):
         stable_ids(group, f"g{i}x")
     return groups
@@ -249,7 +283,9 @@ def selection_geometry(features: gpd.GeoDataFrame, entity_id: str | None) -> Bas
     return hit.geometry.iloc[0]
 
 
-def fit_geometry(boundaries: gpd.GeoDataFrame | None, county: str, features: gpd.GeoDataFrame | None = None) -> BaseGeometry | None:
+def fit_geometry(
+    boundaries: gpd.GeoDataFrame | None, county: str, features: gpd.GeoDataFrame | None = None
+) -> BaseGeometry | None:
     """What to fit the view to: the county polygon (or the municipality), else the located features."""
     if boundaries is not None and not boundaries.empty:
         hit = boundaries[boundaries["adcode"] == county]
@@ -262,9 +298,7 @@ def fit_geometry(boundaries: gpd.GeoDataFrame | None, county: str, features: gpd
     return None
 
 
-def town_label_list(
-    seats: Mapping[str, tuple[float, float]], counts: Mapping[str, int]
-) -> list[TownLabel]:
+def town_label_list(seats: Mapping[str, tuple[float, float]], counts: Mapping[str, int]) -> list[TownLabel]:
     """TownLabel per town name with a seat ``(lon, lat)``."""
     return [TownLabel(name, lon, lat, counts.get(name, 0)) for name, (lon, lat) in seats.items()]
 
@@ -297,6 +331,7 @@ class StaticPart:
 
 def static_part(
     county: str,
+    *,
     municipal: bool,
     features: gpd.GeoDataFrame,
     boundaries: gpd.GeoDataFrame | None,
@@ -315,14 +350,23 @@ def static_part(
         items = district_items(features, boundaries) if boundaries is not None else {}
         des_by_district = {c: [d or n for _, n, d in its] for c, its in items.items()}
         colors = designation_colors(list(dict.fromkeys(d for ds in des_by_district.values() for d in ds)))
-        data = district_data(bounds, with_plan or {}, des_by_district, colors) if bounds is not None else None
+        data = (
+            district_data(bounds, with_plan=with_plan or {}, designations=des_by_district, colors=colors)
+            if bounds is not None
+            else None
+        )
         everything = not_district(features)
-        legend = legend_html(category_counts(everything["category"]), counts_by_kind(everything), colors, title,
-                             municipal=True)  # fmt: skip
+        legend = legend_html(
+            count_by_category(everything["category"]),
+            kinds=counts_by_kind(everything),
+            designations=colors,
+            title=title,
+            municipal=True,
+        )
     else:
         data = county_outline_data(bounds, county) if bounds is not None else None
         located = features[features.geometry.notna()]
-        legend = legend_html(category_counts(located["category"]), counts_by_kind(located), title=title)
+        legend = legend_html(count_by_category(located["category"]), kinds=counts_by_kind(located), title=title)
     fit = fit_geometry(bounds, county) if bounds is not None else None
     return StaticPart(county, basemap, municipal, data, legend, fit)
 
@@ -359,6 +403,7 @@ def map_key(county: str, basemap: str) -> str:
 def map_view(
     static: StaticPart,
     shown: gpd.GeoDataFrame,
+    *,
     tianditu_key: str = "",
     towns: Sequence[TownLabel] = (),
     selected: BaseGeometry | None = None,
@@ -375,7 +420,7 @@ def map_view(
     drawn = not_district(shown) if static.municipal else shown
     fit = static.fit if static.fit is not None else fit_geometry(None, static.county, shown)
     boundary_layers = [VectorLayer(static.boundaries, "BoundaryLayer")] if static.boundaries else []
-    fmap = base_map(None, boundary_layers, static.legend, static.basemap, tianditu_key, fit)
+    fmap = base_map(boundary_layers, static.legend, basemap=static.basemap, tianditu_key=tianditu_key, fit=fit)
     ring = selected if focus else None
     groups = overlay_groups(drawn, towns, ring)
     groups += list(extra_groups)

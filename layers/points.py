@@ -8,11 +8,13 @@ a few hundred elements and stays responsive.
 All markers of a layer are one folium element (:class:`PointLayer`): a compact JSON array turned into
 ``L.marker``/``L.divIcon`` badges by a loop in the browser.
 """
+
 from __future__ import annotations
 
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -21,26 +23,26 @@ import shapely
 from folium.elements import JSCSSMixin
 
 import config
+from config import category_color, category_icon
 from layers.base import (
     DECIMALS,
-    category_color,
-    category_icon,
     click_key_pieces,
-    designation_level,
     feature_popup_pieces,
     is_approximate,
     kinds,
-    text,
+    marker_size,
     tooltip_pieces,
 )
 from layers.jsonlayer import POPUP_OPTIONS, TOOLTIP_OPTIONS, DataLayer, StringTable, script_json
+from plan.designations import LEVEL_NAMES, designation_level
+from present.markup import text
 
 CLUSTER_OPTIONS = {
-    "maxClusterRadius": 18,          # px: only markers at (almost) the same place are grouped
+    "maxClusterRadius": 18,  # px: only markers at (almost) the same place are grouped
     "spiderfyOnMaxZoom": True,
     "showCoverageOnHover": False,
     "spiderfyDistanceMultiplier": 1.6,
-    "chunkedLoading": True,          # add thousands of markers without freezing the page
+    "chunkedLoading": True,  # add thousands of markers without freezing the page
 }
 # Above this many points, cluster by area (markercluster's default radius) instead of by coincidence only.
 MANY_POINTS = 500
@@ -60,11 +62,11 @@ def point_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return features[kinds(features.geometry) == "point"]
 
 
-def feature_tooltip(row) -> str:  # type: ignore[no-untyped-def]
+def feature_tooltip(row: Mapping[str, Any]) -> str:
     return "".join(feature_tooltip_pieces(row))
 
 
-def feature_tooltip_pieces(row) -> list[str]:  # type: ignore[no-untyped-def]
+def feature_tooltip_pieces(row: Mapping[str, Any]) -> list[str]:
     cat = config.CATEGORIES.get(row["category"], row["category"])
     sub = " · ".join(x for x in (cat, text(row.get("designation"))) if x)
     return tooltip_pieces(row["name"], sub, click_key_pieces("f", row["id"]))
@@ -80,14 +82,22 @@ class PointLayer(JSCSSMixin, DataLayer):
     reads the clicked marker's tooltip text); popups are assembled when opened.
     """
 
-    default_js = [("markerclusterjs", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js")]
+    default_js = [
+        (
+            "markerclusterjs",
+            "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js",
+        )
+    ]
     default_css = [
         ("markerclustercss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css"),
-        ("markerclusterdefaultcss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css"),
-    ]  # fmt: skip
+        (
+            "markerclusterdefaultcss",
+            "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css",
+        ),
+    ]
     builder = """
 var opts = data[0], styles = data[1], strs = data[2], items = data[3], pts = data[4];
-var tipOpts = data[5], popOpts = data[6];
+var tipOpts = data[5], popOpts = data[6], sizes = data[7];
 function markup(ix) {
   var s = "";
   for (var k = 0; k < ix.length; k++) s += strs[ix[k]];
@@ -102,7 +112,7 @@ var icons = [], tips = [];
 function badge(it) {
   var key = it[2] * 10 + it[3] + (it[4] ? 5 : 0);
   if (!icons[key]) {
-    var st = styles[it[2]], size = 24 + 4 * it[3];
+    var st = styles[it[2]], size = sizes[it[3]];
     icons[key] = L.divIcon({
       html: '<div class="rr-pin rr-l' + it[3] + (it[4] ? " rr-approx" : "") + '" style="--c:' + st[0]
         + ";width:" + size + "px;height:" + size + 'px"><i class="fa-solid fa-' + st[1] + '"></i></div>',
@@ -191,8 +201,15 @@ def _build_point_data(frame: gpd.GeoDataFrame) -> tuple[str, int]:
             style_index[cat] = len(styles)
             styles.append([category_color(cat), category_icon(cat)])
         pieces += [feature_tooltip_pieces(row), feature_popup_pieces(row)]
-        items.append([None, None, style_index[cat], designation_level(row["designation"]),
-                      int(is_approximate(cat, row["precision"]))])  # fmt: skip
+        items.append(
+            [
+                None,
+                None,
+                style_index[cat],
+                designation_level(row["designation"]),
+                int(is_approximate(cat, row["precision"])),
+            ]
+        )
     interned = strings.intern_pieces(pieces)
     for n, item in enumerate(items):
         item[0], item[1] = interned[2 * n], interned[2 * n + 1]
@@ -200,7 +217,8 @@ def _build_point_data(frame: gpd.GeoDataFrame) -> tuple[str, int]:
     xy, owner = shapely.get_coordinates(frame.geometry.values, return_index=True)
     latlngs = np.round(xy[:, ::-1], DECIMALS).tolist()
     points = [[lat, lng, n] for (lat, lng), n in zip(latlngs, owner.tolist())]
-    data = [cluster_options(len(points)), styles, strings.strings, items, points, TOOLTIP_OPTIONS, POPUP_OPTIONS]
+    sizes = [marker_size(level) for level in LEVEL_NAMES]  # by designation level: one formula, in Python
+    data = [cluster_options(len(points)), styles, strings.strings, items, points, TOOLTIP_OPTIONS, POPUP_OPTIONS, sizes]
     return script_json(data), len(points)
 
 

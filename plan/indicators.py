@@ -16,8 +16,10 @@ how rows are found; the header says how many value cells (unit, base year, targe
 values are taken from the right and what is left is number, group and indicator.  A merged group (and its row
 number) is carried down to the rows it spans.  Page numbers and repeated headers are skipped.
 
-The only per-plan configuration is which titled table is the headline one (``TABLE_LABELS``).
+The only per-plan configuration is which titled table is the headline one: the plan file's
+``plan: indicator_table`` (e.g. ``专栏1``, ``表2-1``).
 """
+
 from __future__ import annotations
 
 import re
@@ -34,15 +36,6 @@ if TYPE_CHECKING:  # pandas is imported lazily: parsing does not need it.
 NATURES = ("约束性", "预期性")
 MARKERS = ("*", "#")
 
-# Which titled table is the headline indicator table of each plan (the seeds also contain 专栏1 project boxes,
-# e.g. 城口's "专栏1 农业转型升级工程", so the label alone is not enough: the title must also mention 指标).
-TABLE_LABELS: dict[str, str] = {
-    "500235": "专栏1",
-    "500102": "专栏1",
-    "500243": "表2-1",
-    "500000": "专栏1",
-    "500229": "表1",
-}
 
 # How far below the title the header row must end, and how long a table row's line may be before we take it
 # for running text (cells are short; the longest real cell line is about 40 characters).
@@ -120,6 +113,7 @@ class _Cell:
 
 # --- numbers --------------------------------------------------------------------------------------------------
 
+
 def parse_value(text: str | None) -> float | None:
     """The number a printed table cell states, or None.
 
@@ -164,6 +158,7 @@ def _is_value_token(token: str) -> bool:
 
 # --- text helpers ---------------------------------------------------------------------------------------------
 
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -203,23 +198,25 @@ def _is_nature(text: str) -> bool:
 
 # --- locating the table and reading its header ----------------------------------------------------------------
 
-def _title_pattern(county: str) -> re.Pattern[str]:
-    label = TABLE_LABELS.get(county)
+
+def _title_pattern(label: str | None) -> re.Pattern[str]:
+    # The seeds also contain 专栏1 project boxes (城口's "专栏1 农业转型升级工程"), so the label alone is not
+    # enough: the title must also mention 指标.
     if label is None:  # an unconfigured plan: the first numbered table titled 主要指标
         return re.compile(r"^\s*(?:专栏|表)\s*\d+(?:-\d+)?(?![\d-])\s*[.．]?\s*\S.*主要指标")
     kind = "专栏" if label.startswith("专栏") else "表"
-    number = re.escape(label[len(kind):])
+    number = re.escape(label[len(kind) :])
     return re.compile(rf"^\s*{kind}\s*{number}(?![\d-])\s*[.．]?\s*\S.*指标")
 
 
-def _find_title(lines: list[str], county: str) -> int:
-    pattern = _title_pattern(county)
+def _find_title(lines: list[str], county: str, label: str | None) -> int:
+    pattern = _title_pattern(label)
     for index, line in enumerate(lines):
         if pattern.search(line):
             return index
-    label = TABLE_LABELS.get(county, "专栏/表 … 主要指标")
     raise IndicatorParseError(
-        f"county {county}: no headline indicator table found (looked for a title line starting with {label!r} "
+        f"county {county}: no headline indicator table found (looked for a title line starting with "
+        f"{label or '专栏/表 … 主要指标'!r} "
         "and mentioning 指标)"
     )
 
@@ -240,7 +237,7 @@ def _header_cells(block: list[tuple[int, str]], style: str) -> list[_Cell]:
         return _line_cells(block, style)
     # inline: space-separated tokens; letter-spaced words ("指        标") and words printed one character per
     # line ("序" / "号") are joined back
-    cells = []
+    cells: list[_Cell] = []
     vertical = False
     for number, raw in block:
         merged: list[str] = []
@@ -272,7 +269,7 @@ def _classify(cell: _Cell) -> tuple[str | None, int | None]:
         return "nature", None
     year = re.match(r"(20\d\d)年?", t)
     if year:
-        if "比" in t[year.end():]:
+        if "比" in t[year.end() :]:
             return "change", int(year.group(1))
         return ("target" if "目标" in t else "year"), int(year.group(1))
     if t == "单位":
@@ -340,6 +337,7 @@ def _read_header(lines: list[str], title: int) -> _Header:
 
 
 # --- rows -----------------------------------------------------------------------------------------------------
+
 
 def _after_repeated_header(lines: list[str], index: int, signature: tuple[str, ...]) -> int | None:
     """Index after a repeated header starting at ``index``, or None when there is none."""
@@ -417,9 +415,7 @@ class _Token:
 
 
 def _split_inline(rows: list[tuple[int, str]], width: int) -> tuple[list[_Cell], list[_Cell]]:
-    tokens = [
-        _Token(token, number, len(raw.split()) == 1) for number, raw in rows for token in raw.split()
-    ]
+    tokens = [_Token(token, number, len(raw.split()) == 1) for number, raw in rows for token in raw.split()]
     values: list[_Cell] = [_Cell(tokens[-1].text, tokens[-1].line)]  # the nature cell
     index = len(tokens) - 2
     while len(values) < width:
@@ -432,8 +428,11 @@ def _split_inline(rows: list[tuple[int, str]], width: int) -> tuple[list[_Cell],
         if token.alone and not _is_value_token(token.text):
             # words wrapped over several lines ("高于全市平" / "均水平*") are one value cell
             parts = [token]
-            while index >= 0 and tokens[index].alone and not _is_value_token(tokens[index].text) and not (
-                _SINGLE_CJK.match(tokens[index].text)
+            while (
+                index >= 0
+                and tokens[index].alone
+                and not _is_value_token(tokens[index].text)
+                and not (_SINGLE_CJK.match(tokens[index].text))
             ):
                 parts.insert(0, tokens[index])
                 index -= 1
@@ -446,9 +445,7 @@ def _split_inline(rows: list[tuple[int, str]], width: int) -> tuple[list[_Cell],
         lead.append(_Cell(lead_tokens[0].text, lead_tokens[0].line))
         lead_tokens = lead_tokens[1:]
     vertical = 0
-    while vertical < len(lead_tokens) and lead_tokens[vertical].alone and _SINGLE_CJK.match(
-        lead_tokens[vertical].text
-    ):
+    while vertical < len(lead_tokens) and lead_tokens[vertical].alone and _SINGLE_CJK.match(lead_tokens[vertical].text):
         vertical += 1
     if vertical >= 2:  # a merged group cell printed one character per line
         lead.append(_Cell("".join(t.text for t in lead_tokens[:vertical]), lead_tokens[0].line))
@@ -467,9 +464,7 @@ class _Carry:
     group: str | None = None
 
 
-def _build_row(
-    county: str, rows: list[tuple[int, str]], header: _Header, carry: _Carry
-) -> tuple[IndicatorRow, bool]:
+def _build_row(county: str, rows: list[tuple[int, str]], header: _Header, carry: _Carry) -> tuple[IndicatorRow, bool]:
     """One IndicatorRow from the lines of a table row; also whether the row printed its own number."""
     lead, values = _split_cells(rows, header.style, len(header.values))
     span = f"lines {rows[0][0]}-{rows[-1][0]}"
@@ -479,9 +474,7 @@ def _build_row(
     if not words:
         raise IndicatorParseError(f"{span}: row has no indicator name")
     if len(words) > 2:
-        raise IndicatorParseError(
-            f"{span}: cannot tell group from indicator in {' | '.join(c.text for c in words)!r}"
-        )
+        raise IndicatorParseError(f"{span}: cannot tell group from indicator in {' | '.join(c.text for c in words)!r}")
     indicator_cell = words[-1]
     own_number = number is not None
     if len(words) == 2:
@@ -513,7 +506,8 @@ def _build_row(
         if column.role == "base":
             base_year, base_text, base_value = column.year, text, parse_value(text)
         elif column.role == "target":
-            targets.append(Target(column.year, text, parse_value(text)))  # type: ignore[arg-type]
+            if column.year is not None:  # a target column always has its year (the header gave it)
+                targets.append(Target(column.year, text, parse_value(text)))
         # "change" columns (e.g. 2022年比2017年增加) restate base and target, and are not kept
     if not any(c.role == "unit" for c in header.values):
         suffix = _UNIT_SUFFIX.search(indicator)
@@ -554,7 +548,7 @@ def _read_notes(lines: list[str], index: int) -> list[str]:
     return [_tidy(item) for item in _NOTE_ITEM.split(joined) if item.strip()]
 
 
-def parse_indicator_table(text: str, county: str) -> list[IndicatorRow]:
+def parse_indicator_table(text: str, county: str, *, table_label: str | None = None) -> list[IndicatorRow]:
     """Parse the headline indicator table of a plan.
 
     Parameters
@@ -562,7 +556,10 @@ def parse_indicator_table(text: str, county: str) -> list[IndicatorRow]:
     text
         The whole seed text of the plan.
     county
-        The plan's adcode; picks the table label from ``TABLE_LABELS`` and is stored on every row.
+        The plan's adcode, stored on every row.
+    table_label
+        The headline table's label as printed (``专栏1``, ``表2-1``); default: the first numbered table whose
+        title mentions 主要指标.
 
     Returns
     -------
@@ -575,7 +572,7 @@ def parse_indicator_table(text: str, county: str) -> list[IndicatorRow]:
         If the table is missing or a row does not fit the header; the message gives the line numbers.
     """
     lines = text.splitlines()
-    title = _find_title(lines, county)
+    title = _find_title(lines, county, table_label)
     header = _read_header(lines, title)
     style = header.style
 
@@ -630,30 +627,43 @@ def _with_notes(row: IndicatorRow, notes: list[str]) -> IndicatorRow:
     return replace(row, notes=explained)
 
 
-def load_indicators(county: str) -> list[IndicatorRow]:
-    """Parse the headline indicator table of a shipped plan (``config.PLAN_SEEDS[county]``).
+def load_indicators(county: str, *, plans_dir: Path | None = None, seeds_dir: Path | None = None) -> list[IndicatorRow]:
+    """Parse the headline indicator table of a plan: its seed and table label come from the plan file.
 
     Raises
     ------
     IndicatorParseError
-        For an unknown county, a missing seed file or a table that does not parse; the message names the file.
+        For a county without a (valid) plan file, a missing seed file or a table that does not parse; the
+        message names the file.
     """
-    name = config.PLAN_SEEDS.get(county)
-    if name is None:
-        raise IndicatorParseError(f"no plan seed configured for county {county!r}")
-    path = Path(config.SEEDS_DIR) / name
+    from plan.loader import plan_header
+    from plan.model import PlanDataError
+
+    try:
+        meta = plan_header(county, plans_dir)
+    except PlanDataError as exc:
+        raise IndicatorParseError(f"no plan for county {county!r}: {exc}") from exc
+    label = str(meta["indicator_table"]) if meta.get("indicator_table") else None
+    path = Path(seeds_dir or config.SEEDS_DIR) / str(meta.get("seed") or "")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise IndicatorParseError(f"{path}: cannot read seed ({exc.strerror})") from exc
     try:
-        return parse_indicator_table(text, county)
+        return parse_indicator_table(text, county, table_label=label)
     except IndicatorParseError as exc:
         raise IndicatorParseError(f"{path.name}: {exc}") from exc
 
 
 _FRAME_HEAD = (
-    "county", "number", "group", "indicator", "unit", "base_year", "base_text", "base_value",
+    "county",
+    "number",
+    "group",
+    "indicator",
+    "unit",
+    "base_year",
+    "base_text",
+    "base_value",
 )
 _FRAME_TAIL = ("nature", "markers", "notes", "line_first", "line_last")
 

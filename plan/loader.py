@@ -3,10 +3,12 @@
 Every problem is reported with the file, the entity (or place) and what is wrong; :func:`validate_file` collects
 all problems, :func:`load_plan_file` raises :class:`PlanDataError` listing them.
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -279,10 +281,24 @@ def validate_file(path: Path, seeds_dir: Path | None = None) -> tuple[Plan | Non
         source=plan_source,
         places=tuple(places),
         entities=tuple(entities),
+        indicator_table=str(meta["indicator_table"]) if meta.get("indicator_table") else None,
         path=str(path),
         lines=lines,
     )
     return plan, problems.items
+
+
+def shared_ids(plans: Iterable[Plan]) -> list[str]:
+    """One problem per entity id used by more than one plan (a combined export holds every plan's items)."""
+    owners: dict[str, list[str]] = {}
+    for plan in plans:
+        for entity in plan.entities:
+            owners.setdefault(entity.id, []).append(Path(plan.path).name or plan.county)
+    return [
+        f"entity {eid}: id used in several plan files ({', '.join(files)})"
+        for eid, files in owners.items()
+        if len(files) > 1
+    ]
 
 
 def load_plan_file(path: Path, seeds_dir: Path | None = None) -> Plan:
@@ -323,12 +339,16 @@ def load_plans(plans_dir: Path | None = None, seeds_dir: Path | None = None) -> 
     return {code: load_plan(code, plans_dir, seeds_dir) for code in available_plans(plans_dir)}
 
 
-def plan_name(county: str, plans_dir: Path | None = None) -> str:
-    """The county name of a plan, read from the file's ``plan:`` block only.
+def plan_header(county: str, plans_dir: Path | None = None) -> dict[str, Any]:
+    """The ``plan:`` block of a plan file, read on its own (title, seed, indicator table …), unvalidated.
 
     The view selector lists every plan by name; parsing each whole file (and checking every quote against its
-    seed) only for that made the first page load of a fresh server wait.  Falls back to the full loader when
-    the block cannot be read on its own, so a broken file still gives its :class:`PlanDataError`.
+    seed) only for that made the first page load of a fresh server wait.
+
+    Raises
+    ------
+    PlanDataError
+        There is no plan file for ``county``, or its ``plan:`` block cannot be read on its own.
     """
     path = plan_path(county, plans_dir)
     head: list[str] = []
@@ -340,10 +360,26 @@ def plan_name(county: str, plans_dir: Path | None = None) -> str:
                 if head or line.startswith("plan:"):
                     head.append(line)
         block = yaml.load("".join(head), Loader=_YAML_LOADER) if head else None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        block = None
-    plan = block.get("plan") if isinstance(block, dict) else None
-    name = plan.get("county_name") if isinstance(plan, dict) else None
+    except FileNotFoundError:
+        raise PlanDataError(f"没有 {county} 的规划数据文件（{path}）") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PlanDataError(f"{path.name}: 无法读取 plan 部分（{exc}）") from None
+    meta = block.get("plan") if isinstance(block, dict) else None
+    if not isinstance(meta, dict):
+        raise PlanDataError(f"{path.name}: 缺少 plan 部分")
+    return meta
+
+
+def plan_name(county: str, plans_dir: Path | None = None) -> str:
+    """The county name of a plan, read from the file's ``plan:`` block only (:func:`plan_header`).
+
+    Falls back to the full loader when the block lacks the name, so a broken file still gives its
+    :class:`PlanDataError`.
+    """
+    try:
+        name = plan_header(county, plans_dir).get("county_name")
+    except PlanDataError:
+        name = None
     if isinstance(name, str) and name:
         return name
     return load_plan(county, plans_dir).county_name

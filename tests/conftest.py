@@ -3,6 +3,7 @@
 The browser blocks every request that does not go to localhost (no tiles, no CDNs) and records console errors;
 a test fails if any appeared.  Nothing here sleeps: we poll /_stcore/health and wait on page state.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from browser_support import SCREENSHOT_DIR, TIMEOUT_MS, configure_expect
 
 # One launcher and one set of Chromium flags for tests, benchmark and screenshot script.
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
@@ -27,10 +29,20 @@ def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"rrmap-streamlit-{port}.log"
     env = {**os.environ, **(env_extra or {})}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     handle = log.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -68,6 +80,7 @@ def browser() -> Iterator[object]:
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", pytrace=False)
+    configure_expect()
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -80,29 +93,54 @@ class ConsoleErrors(list[str]):
     """Console errors, page errors and blocked outside requests seen by a page."""
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[object]:
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def screenshot_on_failure(request: pytest.FixtureRequest, pg: object) -> None:
+    """Leave evidence of a failed browser test: a full-page screenshot under SCREENSHOT_DIR."""
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.nodeid)[-150:]
+    path = SCREENSHOT_DIR / f"{name}.png"
+    try:
+        pg.screenshot(path=str(path), full_page=True)
+        print(f"screenshot of the failed page: {path}")
+    except Exception as exc:  # noqa: BLE001 - evidence is best effort; the test's own failure is what counts
+        print(f"no screenshot of the failed page: {exc}")
+
+
 @pytest.fixture()
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
     errors = ConsoleErrors()
     blocked: list[str] = []
 
     def route(route: object) -> None:
-        host = urlparse(route.request.url).hostname or ""  # type: ignore[attr-defined]
-        if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:", "about:")):  # type: ignore[attr-defined]
-            route.continue_()  # type: ignore[attr-defined]
+        host = urlparse(route.request.url).hostname or ""
+        if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
         else:
-            blocked.append(route.request.url)  # type: ignore[attr-defined]
-            route.abort()  # type: ignore[attr-defined]
+            blocked.append(route.request.url)
+            route.abort()
 
     context.route("**/*", route)
     pg = context.new_page()
     pg.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    pg.console_errors = errors  # type: ignore[attr-defined]
-    pg.blocked_requests = blocked  # type: ignore[attr-defined]
+    pg.console_errors = errors
+    pg.blocked_requests = blocked
     try:
         yield pg
     finally:
+        screenshot_on_failure(request, pg)
         context.close()
     assert not blocked, f"the page tried to reach the internet: {blocked[:5]}"
     assert not errors, "browser console errors:\n" + "\n".join(errors[:10])

@@ -2,6 +2,7 @@
 
 Coordinates here are TEST FIXTURES only (made-up positions inside a made-up square), never real places.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import geopandas as gpd
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from layers.features import plan_features
+from geo.features import plan_features
 from plan.loader import load_plan_file
 from plan.model import Plan
 

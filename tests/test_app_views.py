@@ -1,15 +1,15 @@
 """Tier 3: the Streamlit script's sidebar and panel logic (streamlit.testing AppTest, no browser)."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import pytest
-from streamlit import cache_data
+from streamlit import cache_data, cache_resource
 from streamlit.testing.v1 import AppTest
 
 import config
-
 from plan.loader import available_plans, load_plan
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -140,11 +140,13 @@ def test_broken_plan_gives_a_chinese_error_not_a_traceback(tmp_path: Path, monke
     (tmp_path / "500235.yaml").write_text("plan: [unclosed\n", encoding="utf-8")
     monkeypatch.setattr(config, "PLANS_DIR", tmp_path)
     cache_data.clear()  # loaders cached by earlier tests in this process
+    cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
     assert any("规划数据有误" in e.value and "500235.yaml" in e.value for e in at.error)
     cache_data.clear()
+    cache_resource.clear()
 
 
 def test_a_map_click_selects_the_feature_in_the_same_run() -> None:

@@ -2,6 +2,7 @@
 
 No timing here: `make bench` measures, these only check that what it measures with is right.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ from bench.browser import explore_expect
 from bench.report import Budget, Row, budget_summary, fmt_ratio, fmt_value, markdown_table, ratio, verdict
 from bench.servertime import count_paths
 from bench.synthetic import N_VILLAGES, allocate, synthetic_villages
-from layers.features import FEATURE_COLUMNS
+from geo.features import FEATURE_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +23,14 @@ def districts() -> gpd.GeoDataFrame:
     """Three small 'districts' and a municipal outline row that must be ignored."""
     return gpd.GeoDataFrame(
         {"adcode": ["500000", "500101", "500102", "500103"], "name": ["重庆市", "甲区", "乙区", "丙县"]},
-        geometry=[box(106, 29, 109, 31), box(106, 29, 107, 30), box(107, 29, 108, 30),
-                  Polygon([(108, 29), (109, 29), (108.5, 31)])],
+        geometry=[
+            box(106, 29, 109, 31),
+            box(106, 29, 107, 30),
+            box(107, 29, 108, 30),
+            Polygon([(108, 29), (109, 29), (108.5, 31)]),
+        ],
         crs="EPSG:4326",
-    )  # fmt: skip
+    )
 
 
 def test_synthetic_villages_are_deterministic(districts: gpd.GeoDataFrame) -> None:

@@ -2,6 +2,7 @@
 
 Every wait is on app state (locators), never on time.
 """
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import expect
 from conftest import running_app
-from playwright.sync_api import expect
 
 from plan.loader import load_plan
 
@@ -18,17 +19,16 @@ pytestmark = pytest.mark.browser
 
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
-TIMEOUT = 60_000
 
 
-def open_view(page, url: str):  # type: ignore[no-untyped-def]
+def open_view(page, url: str):
     page.goto(url)
     frame = page.frame_locator(MAP_FRAME)
-    frame.locator(".leaflet-container").wait_for(state="visible", timeout=TIMEOUT)
+    frame.locator(".leaflet-container").wait_for(state="visible")
     return frame
 
 
-def markers(frame):  # type: ignore[no-untyped-def]
+def markers(frame):
     """Plan markers and clusters currently drawn on the map (not the legend's samples)."""
     return frame.locator(".leaflet-marker-pane .rr-pin, .leaflet-marker-pane .rr-cluster")
 
@@ -36,7 +36,7 @@ def markers(frame):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("county", ["500235", "500102", "500243", "500229"])
 def test_county_view_draws_its_layers_offline(app_url: str, page, county: str) -> None:
     frame = open_view(page, f"{app_url}/?county={county}")
-    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+    expect(markers(frame).first).to_be_visible()
     expect(frame.locator(".rr-legend")).to_be_visible()
     expect(frame.locator(".rr-town-name").first).to_be_attached()
     expect(page.locator("section.main, [data-testid='stMain']").first).to_contain_text(load_plan(county).title)
@@ -45,7 +45,7 @@ def test_county_view_draws_its_layers_offline(app_url: str, page, county: str) -
 def test_municipal_view_draws_the_38_districts_and_designations(app_url: str, page) -> None:
     frame = open_view(page, f"{app_url}/?county=500000")
     districts = frame.locator("path.leaflet-interactive")
-    expect(districts.nth(37)).to_be_attached(timeout=TIMEOUT)
+    expect(districts.nth(37)).to_be_attached()
     assert districts.count() >= 38
     expect(frame.locator(".rr-legend")).to_contain_text("国家乡村振兴重点帮扶县")
 
@@ -53,10 +53,10 @@ def test_municipal_view_draws_the_38_districts_and_designations(app_url: str, pa
 def test_clicking_a_demo_village_shows_designation_town_and_quote(app_url: str, page) -> None:
     frame = open_view(page, f"{app_url}/?county=500235&layers=demo_village")
     village = frame.locator(".leaflet-marker-pane .rr-pin:has(i.fa-home)").first
-    expect(village).to_be_visible(timeout=TIMEOUT)
+    expect(village).to_be_visible()
     village.click()
     panel = page.locator(".rr-panel").first
-    expect(panel.locator("h3")).to_be_visible(timeout=TIMEOUT)
+    expect(panel.locator("h3")).to_be_visible()
     name = panel.locator("h3").inner_text()
     plan = load_plan("500235")
     candidates = [e for e in plan.entities if e.category == "demo_village" and e.name == name]
@@ -68,32 +68,32 @@ def test_clicking_a_demo_village_shows_designation_town_and_quote(app_url: str, 
     expect(panel.locator("blockquote")).to_contain_text(entity.source.quote)
 
 
-def layer_chip(page, label: str):  # type: ignore[no-untyped-def]
+def layer_chip(page, label: str):
     """The sidebar's layer chip of a category (its label is "name drawn/total"; no "/" in the pattern: Playwright's
     selector syntax would break on it)."""
     return page.locator("[data-testid='stSidebar']").get_by_role("button", name=re.compile(rf"^{label} \d+\D\d+$"))
 
 
-def expect_layer(page, label: str, on: bool) -> None:  # type: ignore[no-untyped-def]
-    expect(layer_chip(page, label)).to_have_attribute("aria-pressed", "true" if on else "false", timeout=TIMEOUT)
+def expect_layer(page, label: str, on: bool) -> None:
+    expect(layer_chip(page, label)).to_have_attribute("aria-pressed", "true" if on else "false")
 
 
 def test_toggling_a_layer_hides_its_features(app_url: str, page) -> None:
     frame = open_view(page, f"{app_url}/?county=500235&layers=demo_village")
-    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+    expect(markers(frame).first).to_be_visible()
     layer_chip(page, "示范村").click()
     expect_layer(page, "示范村", on=False)
-    expect(markers(frame)).to_have_count(0, timeout=TIMEOUT)
+    expect(markers(frame)).to_have_count(0)
     # the map itself was not reloaded (same iframe, the user's view is kept): only the overlays changed
     expect(page.locator(MAP_FRAME)).to_have_count(1)
     layer_chip(page, "示范村").click()
     expect_layer(page, "示范村", on=True)
-    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+    expect(markers(frame).first).to_be_visible()
 
 
-def shown_count(page) -> int:  # type: ignore[no-untyped-def]
+def shown_count(page) -> int:
     text = page.locator("[data-testid='stMain']").get_by_text(re.compile(r"当前显示 \d+ 项")).first.inner_text()
-    return int(re.search(r"当前显示 (\d+) 项", text).group(1))  # type: ignore[union-attr]
+    return int(re.search(r"当前显示 (\d+) 项", text).group(1))
 
 
 def test_view_chips_and_search_in_the_sidebar(app_url: str, page) -> None:
@@ -105,13 +105,13 @@ def test_view_chips_and_search_in_the_sidebar(app_url: str, page) -> None:
     search = sidebar.get_by_role("textbox", name=re.compile("搜索"))
     search.fill("nx")
     search.press("Enter")
-    expect(page.locator("[data-testid='stMain']")).not_to_contain_text(f"当前显示 {total} 项", timeout=TIMEOUT)
+    expect(page.locator("[data-testid='stMain']")).not_to_contain_text(f"当前显示 {total} 项")
     assert 0 < shown_count(page) < total
     expect(search).to_have_value("nx")  # the expander stayed open
     # a view chip switches the plan; the new view starts unfiltered
     涪陵 = load_plan("500102")
     sidebar.get_by_text(涪陵.county_name, exact=True).click()
-    expect(page.locator("[data-testid='stMain']")).to_contain_text(涪陵.title, timeout=TIMEOUT)
+    expect(page.locator("[data-testid='stMain']")).to_contain_text(涪陵.title)
     expect(page).to_have_url(re.compile(r"county=500102"))
     expect(sidebar.get_by_role("textbox", name=re.compile("搜索"))).to_have_value("")
 
@@ -125,10 +125,10 @@ def test_deep_link_restores_county_layers_and_selection(app_url: str, page) -> N
     expect_layer(page, "示范乡镇", on=True)
     expect_layer(page, "产业园区", on=False)
     panel = page.locator(".rr-panel").first
-    expect(panel.locator("h3")).to_have_text(entity.name, timeout=TIMEOUT)
+    expect(panel.locator("h3")).to_have_text(entity.name)
     expect(panel.locator("blockquote")).to_contain_text(entity.source.quote)
     # the selection ring is drawn around the item
-    expect(frame.locator("path[stroke='#E4002B']").first).to_be_attached(timeout=TIMEOUT)
+    expect(frame.locator("path[stroke='#E4002B']").first).to_be_attached()
     # and the URL still carries the state, so it can be shared again
     expect(page).to_have_url(re.compile(rf"county=500235&.*sel=f%3A{re.escape(entity.id)}"))
 
@@ -145,16 +145,18 @@ def test_hostile_names_render_as_text(hostile_url: str, page) -> None:
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     frame = open_view(page, f"{hostile_url}/?county=500235&sel=f:x-dv-001")
     panel = page.locator(".rr-panel").first
-    expect(panel.locator("h3")).to_have_text("<script>alert(1)</script>村", timeout=TIMEOUT)
+    expect(panel.locator("h3")).to_have_text("<script>alert(1)</script>村")
     expect(panel).to_contain_text("县级示范村<script>alert(6)</script>")
     expect(panel).to_contain_text("<img src=x onerror=alert(7)>")
     expect(page.get_by_text("测试规划<img src=x onerror=alert(3)>").first).to_be_visible()
     # The village markers are drawn; their tooltips carry the names as text.
-    expect(markers(frame).first).to_be_visible(timeout=TIMEOUT)
+    expect(markers(frame).first).to_be_visible()
     # the overview (first tab) quotes the title literally; the attribute table opens without running anything
-    expect(page.locator("[data-testid='stMarkdown']", has_text="《测试规划<img src=x onerror=alert(3)>")).to_be_visible()
+    expect(
+        page.locator("[data-testid='stMarkdown']", has_text="《测试规划<img src=x onerror=alert(3)>")
+    ).to_be_visible()
     page.get_by_role("tab", name="属性表").click()
-    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
     assert page.locator("img[src='x']").count() == 0
     assert frame.locator("img[src='x']").count() == 0
     assert not dialogs, f"injected script ran: {dialogs}"

@@ -4,6 +4,7 @@ The app runs against a temporary copy of data/overrides.csv (RRMAP_OVERRIDES), s
 the repository's file.  Coordinates come from the gazetteer and names from the plan: nothing is typed by hand.
 Every wait is on app state (locators), never on time.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import expect
 from conftest import ROOT, running_app
-from playwright.sync_api import expect
 
 from geo.gazetteer import load_gazetteer
 from plan.loader import load_plan
@@ -25,8 +26,7 @@ COUNTY = "500235"
 TOWN = "泥溪镇"
 OFFSET = (0.004, -0.003)  # degrees: a village a few hundred metres from its town seat
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
-IMPORTED_FILL = "#E31A1C"  # gisio.htmlmap.imported_layer's default colour
-TIMEOUT = 60_000
+IMPORTED_FILL = "#E31A1C"  # layers.htmlmap.imported_layer's default colour
 
 
 @pytest.fixture(scope="module")
@@ -54,34 +54,35 @@ def village() -> tuple[str, str, float, float]:
 def geojson(name: str, lon: float, lat: float) -> bytes:
     doc = {
         "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": {"name": name},
-                      "geometry": {"type": "Point", "coordinates": [lon, lat]}}],
-    }  # fmt: skip
+        "features": [
+            {"type": "Feature", "properties": {"name": name}, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+        ],
+    }
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-def open_import_tab(page, url: str):  # type: ignore[no-untyped-def]
+def open_import_tab(page, url: str):
     """Open the county view, go to 导出与导入 → 导入与匹配; returns the map frame."""
     page.goto(f"{url}/?county={COUNTY}")
     frame = page.frame_locator(MAP_FRAME)
-    frame.locator(".leaflet-container").wait_for(state="visible", timeout=TIMEOUT)
+    frame.locator(".leaflet-container").wait_for(state="visible")
     page.get_by_role("tab", name="导出与导入").click()
     page.get_by_role("tab", name="导入与匹配").click()
-    expect(page.locator("[data-testid='stFileUploader']")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("[data-testid='stFileUploader']")).to_be_visible()
     return frame
 
 
-def upload(page, name: str, data: bytes, mime: str = "application/geo+json") -> None:  # type: ignore[no-untyped-def]
+def upload(page, name: str, data: bytes, mime: str = "application/geo+json") -> None:
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}]
     )
 
 
-def imported_points(frame):  # type: ignore[no-untyped-def]
+def imported_points(frame):
     return frame.locator(f"path.leaflet-interactive[fill='{IMPORTED_FILL}']")
 
 
-def no_traceback(page) -> None:  # type: ignore[no-untyped-def]
+def no_traceback(page) -> None:
     expect(page.locator("[data-testid='stException'], .stException")).to_have_count(0)
 
 
@@ -94,31 +95,31 @@ def test_imported_village_shows_on_map_and_saves_as_exact_location(
 
     upload(page, "村点.geojson", geojson(name, lon, lat))
     report = page.locator("[data-testid='stAlertContentSuccess']", has_text="村点.geojson")
-    expect(report).to_contain_text("1 个要素", timeout=TIMEOUT)
+    expect(report).to_contain_text("1 个要素")
     expect(report).to_contain_text("坐标系 WGS84")
     no_traceback(page)
 
     # the imported point is drawn on the map, its tooltip carries the name from the file
     point = imported_points(frame)
-    expect(point).to_have_count(1, timeout=TIMEOUT)
+    expect(point).to_have_count(1)
     point.dispatch_event("mouseover")
-    expect(frame.locator(".leaflet-tooltip", has_text=name)).to_be_visible(timeout=TIMEOUT)
+    expect(frame.locator(".leaflet-tooltip", has_text=name)).to_be_visible()
 
     # the layer is kept in the session, not in the upload widget: it stays on the map while another tab is open
     page.get_by_role("tab", name="概览").click()
-    expect(page.get_by_text("定位精度").first).to_be_visible(timeout=TIMEOUT)
-    expect(imported_points(frame)).to_have_count(1, timeout=TIMEOUT)
+    expect(page.get_by_text("定位精度").first).to_be_visible()
+    expect(imported_points(frame)).to_have_count(1)
     page.get_by_role("tab", name="导出与导入").click()
     page.get_by_role("tab", name="导入与匹配").click()
-    expect(page.get_by_text("本次会话已导入的 村点.geojson")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("本次会话已导入的 村点.geojson")).to_be_visible()
 
     # the matching table proposes the plan entity, ticked; the planner saves it
     editor = page.locator("[data-testid='stDataFrame']", has_text=entity_id)
-    expect(editor).to_contain_text(f"{name}（{entity_id}）", timeout=TIMEOUT)
+    expect(editor).to_contain_text(f"{name}（{entity_id}）")
     save = page.get_by_role("button", name="保存 1 个精确坐标")
     expect(save).to_be_enabled()
     save.click()
-    expect(page.get_by_text(f"已保存 1 个精确坐标到 {overrides.name}")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(f"已保存 1 个精确坐标到 {overrides.name}")).to_be_visible()
     no_traceback(page)
 
     rows = list(csv.DictReader(overrides.read_text(encoding="utf-8-sig").splitlines()))
@@ -130,7 +131,7 @@ def test_imported_village_shows_on_map_and_saves_as_exact_location(
     # the app reloads its data: the entity is now placed exactly
     page.goto(f"{exchange_url}/?county={COUNTY}&sel=f:{entity_id}")
     panel = page.locator(".rr-panel").first
-    expect(panel.locator("h3")).to_have_text(name, timeout=TIMEOUT)
+    expect(panel.locator("h3")).to_have_text(name)
     expect(panel).to_contain_text("精确坐标（用户提供）")
     expect(page.frame_locator(MAP_FRAME).locator(".leaflet-container")).to_be_visible()
 
@@ -148,12 +149,12 @@ def test_bad_uploads_name_the_problem_and_the_app_keeps_working(
 ) -> None:
     frame = open_import_tab(page, exchange_url)
     pins = frame.locator(".leaflet-marker-pane .rr-pin, .leaflet-marker-pane .rr-cluster")
-    expect(pins.first).to_be_visible(timeout=TIMEOUT)
+    expect(pins.first).to_be_visible()
     errors = page.locator("[data-testid='stAlertContentError']")
     for file_name, data, mime, message in BAD_FILES:
         upload(page, file_name, data, mime)  # replaces the previous file
-        expect(errors).to_have_count(1, timeout=TIMEOUT)
-        expect(errors).to_contain_text(message, timeout=TIMEOUT)
+        expect(errors).to_have_count(1)
+        expect(errors).to_contain_text(message)
         no_traceback(page)
         expect(frame.locator(".leaflet-container")).to_be_visible()
         expect(pins.first).to_be_visible()
@@ -162,6 +163,6 @@ def test_bad_uploads_name_the_problem_and_the_app_keeps_working(
     _entity_id, name, lon, lat = village
     upload(page, "村点.geojson", geojson(name, lon, lat))
     report = page.locator("[data-testid='stAlertContentSuccess']", has_text="村点.geojson")
-    expect(report).to_be_visible(timeout=TIMEOUT)
+    expect(report).to_be_visible()
     expect(errors).to_have_count(0)
-    expect(imported_points(frame)).to_have_count(1, timeout=TIMEOUT)
+    expect(imported_points(frame)).to_have_count(1)

@@ -1,9 +1,11 @@
 """Tier 1: the command line prints what the app uses (stats, validate, places)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from shipped import SHIPPED_PLANS
 
 import cli
 import config
@@ -14,7 +16,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 def test_stats_lists_every_plan_with_counts(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["stats"]) == 0
     out = capsys.readouterr().out
-    for code in config.PLAN_SEEDS:
+    for code in SHIPPED_PLANS:
         row = next(line for line in out.splitlines() if line.startswith(code))
         entities = int(row.split()[-3])
         assert entities >= 20, row

@@ -1,4 +1,5 @@
 """geo.boundaries: the 38 county-level units + municipality, in WGS84, full and display levels."""
+
 from __future__ import annotations
 
 import itertools
@@ -29,7 +30,7 @@ def level(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def counties(level: str):  # type: ignore[no-untyped-def]
+def counties(level: str):
     return load_boundaries(level, include_municipality=False)
 
 
@@ -80,7 +81,7 @@ def test_neighbours_share_borders_exactly(level: str) -> None:
     assert shared > 60  # 38 counties have many land borders
 
 
-def _holes(geom) -> list[Polygon]:  # type: ignore[no-untyped-def]
+def _holes(geom) -> list[Polygon]:
     parts = geom.geoms if isinstance(geom, MultiPolygon) else [geom]
     return [Polygon(ring) for part in parts for ring in part.interiors]
 
@@ -138,7 +139,7 @@ def test_county_polygon_unknown_adcode_raises() -> None:
 
 def test_unknown_level_raises() -> None:
     with pytest.raises(GeoDataError):
-        load_boundaries("medium")  # type: ignore[arg-type]
+        load_boundaries("medium")
 
 
 def test_load_boundaries_returns_a_copy() -> None:
@@ -149,10 +150,18 @@ def test_load_boundaries_returns_a_copy() -> None:
 
 @pytest.mark.parametrize(
     ("name", "adcode_name"),
-    [("城口县", "城口县"), ("城口", "城口县"), ("彭水县", "彭水苗族土家族自治县"), ("彭水", "彭水苗族土家族自治县"),
-     ("彭水苗族土家族自治县", "彭水苗族土家族自治县"), ("酉阳县", "酉阳土家族苗族自治县"), ("石柱", "石柱土家族自治县"),
-     ("万州", "万州区"), ("重庆", "重庆市")],
-)  # fmt: skip
+    [
+        ("城口县", "城口县"),
+        ("城口", "城口县"),
+        ("彭水县", "彭水苗族土家族自治县"),
+        ("彭水", "彭水苗族土家族自治县"),
+        ("彭水苗族土家族自治县", "彭水苗族土家族自治县"),
+        ("酉阳县", "酉阳土家族苗族自治县"),
+        ("石柱", "石柱土家族自治县"),
+        ("万州", "万州区"),
+        ("重庆", "重庆市"),
+    ],
+)
 def test_district_name_index_maps_short_forms(name: str, adcode_name: str) -> None:
     gdf = load_boundaries()
     expected = gdf.loc[gdf.name == adcode_name, "adcode"].iloc[0]
@@ -182,6 +191,6 @@ def test_lies_within_allows_a_small_border_tolerance() -> None:
     assert not lies_within(beyond, poly)
 
 
-def _outer_ring(geom):  # type: ignore[no-untyped-def]
+def _outer_ring(geom):
     parts = geom.geoms if isinstance(geom, MultiPolygon) else [geom]
     return max(parts, key=lambda p: p.area).exterior

@@ -1,4 +1,5 @@
 """geo.gazetteer: pinyin matching of plan towns to GeoNames points inside the county polygon."""
+
 from __future__ import annotations
 
 import csv
@@ -93,8 +94,8 @@ def test_build_is_deterministic_and_reports_every_town(tmp_path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["lat", "lon", "name", "admin1", "admin2", "cc"])
         writer.writerow([rows[0].lat, rows[0].lon, "Xianyi", "Chongqing Shi", "", "CN"])
-    first = build([plan], boundaries, district_name_index(boundaries), geonames)
-    second = build([plan], boundaries, district_name_index(boundaries), geonames)
+    first = build([plan], boundaries, district_name_index(boundaries), geonames_path=geonames)
+    second = build([plan], boundaries, district_name_index(boundaries), geonames_path=geonames)
     assert first == second
     towns, report, problems = first
     assert [t["name"] for t in towns] == ["咸宜镇"]
@@ -159,8 +160,9 @@ def test_committed_gazetteer_is_rebuilt_from_the_current_plans(tmp_path: Path) -
 
     subprocess.run(
         [sys.executable, str(config.ROOT / "scripts" / "build_gazetteer.py"), "--out", str(tmp_path)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+    )
     for name in ("towns.csv", "report.csv"):
         committed = (config.GAZETTEER_PATH.parent / name).read_text(encoding="utf-8")
         assert (tmp_path / name).read_text(encoding="utf-8") == committed, f"{name} is stale: run `make data`"

@@ -1,4 +1,5 @@
 """geo.overrides: user coordinates in any supported CRS, bad rows reported by line, atomic appends."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,7 @@ COUNTY = "500229"
 
 
 @pytest.fixture(scope="module")
-def boundaries():  # type: ignore[no-untyped-def]
+def boundaries():
     return load_boundaries("full")
 
 
@@ -37,15 +38,15 @@ def test_shipped_file_has_only_the_header() -> None:
     assert load_overrides() == ([], [])
 
 
-def test_missing_file_is_no_overrides(tmp_path: Path, boundaries) -> None:  # type: ignore[no-untyped-def]
+def test_missing_file_is_no_overrides(tmp_path: Path, boundaries) -> None:
     assert load_overrides(tmp_path / "none.csv", boundaries) == ([], [])
 
 
-def test_wgs84_gcj02_and_gk_rows_all_convert_to_the_same_point(tmp_path: Path, boundaries, inside) -> None:  # type: ignore[no-untyped-def]
+def test_wgs84_gcj02_and_gk_rows_all_convert_to_the_same_point(tmp_path: Path, boundaries, inside) -> None:
     lon, lat = inside
     g_lon, g_lat = wgs84_to_gcj02(lon, lat)
-    gx, gy = (float(v[0]) for v in transform_xy([lon], [lat], "wgs84", "EPSG:4545"))
-    px, py = (float(v[0]) for v in transform_xy([lon], [lat], "wgs84", "EPSG:4524"))
+    gx, gy = (float(v[0]) for v in transform_xy([lon], [lat], "wgs84", target="EPSG:4545"))
+    px, py = (float(v[0]) for v in transform_xy([lon], [lat], "wgs84", target="EPSG:4524"))
     path = write(
         tmp_path,
         f"{COUNTY},咸宜镇,{lon!r},{lat!r},wgs84,",
@@ -65,7 +66,7 @@ def test_wgs84_gcj02_and_gk_rows_all_convert_to_the_same_point(tmp_path: Path, b
     assert "第 3 行" in rows[1].source and "高德" in rows[1].source
 
 
-def test_bad_rows_are_reported_by_line_and_the_rest_still_load(tmp_path: Path, boundaries, inside) -> None:  # type: ignore[no-untyped-def]
+def test_bad_rows_are_reported_by_line_and_the_rest_still_load(tmp_path: Path, boundaries, inside) -> None:
     lon, lat = inside
     far = county_polygon("500243").representative_point()
     path = write(
@@ -81,45 +82,53 @@ def test_bad_rows_are_reported_by_line_and_the_rest_still_load(tmp_path: Path, b
     rows, problems = load_overrides(path, boundaries)
     assert [r.place for r in rows] == ["好行"]
     assert len(problems) == 6
-    expected = ["第 3 行：经纬度可能填反了", "第 4 行：不支持的坐标系", "第 5 行：经度/X“东经108度”不是数字",
-                "第 6 行：坐标不在城口县范围内", "第 7 行：区县“510100”", "第 8 行：缺少地点名称"]  # fmt: skip
+    expected = [
+        "第 3 行：经纬度可能填反了",
+        "第 4 行：不支持的坐标系",
+        "第 5 行：经度/X“东经108度”不是数字",
+        "第 6 行：坐标不在城口县范围内",
+        "第 7 行：区县“510100”",
+        "第 8 行：缺少地点名称",
+    ]
     for message, text in zip(problems, expected):
         assert text in message, message
 
 
-def test_swapped_projected_coordinates_are_detected(tmp_path: Path, boundaries, inside) -> None:  # type: ignore[no-untyped-def]
-    x, y = (float(v[0]) for v in transform_xy([inside[0]], [inside[1]], "wgs84", "EPSG:4545"))
+def test_swapped_projected_coordinates_are_detected(tmp_path: Path, boundaries, inside) -> None:
+    x, y = (float(v[0]) for v in transform_xy([inside[0]], [inside[1]], "wgs84", target="EPSG:4545"))
     path = write(tmp_path, f"{COUNTY},反了,{y},{x},EPSG:4545,")
     rows, problems = load_overrides(path, boundaries)
     assert rows == [] and "填反了" in problems[0]
 
 
-def test_wrong_gk_zone_gets_a_hint(tmp_path: Path, boundaries, inside) -> None:  # type: ignore[no-untyped-def]
-    x, y = (float(v[0]) for v in transform_xy([inside[0]], [inside[1]], "wgs84", "EPSG:4545"))
+def test_wrong_gk_zone_gets_a_hint(tmp_path: Path, boundaries, inside) -> None:
+    x, y = (float(v[0]) for v in transform_xy([inside[0]], [inside[1]], "wgs84", target="EPSG:4545"))
     path = write(tmp_path, f"{COUNTY},错带,{x},{y},EPSG:4544,")
     rows, problems = load_overrides(path, boundaries)
     assert rows == [] and "投影带号" in problems[0]
 
 
-def test_bad_header_is_one_clear_problem(tmp_path: Path, boundaries) -> None:  # type: ignore[no-untyped-def]
+def test_bad_header_is_one_clear_problem(tmp_path: Path, boundaries) -> None:
     path = tmp_path / "overrides.csv"
     path.write_text("区县,地点,x,y\n", encoding="utf-8")
     rows, problems = load_overrides(path, boundaries)
     assert rows == [] and "表头缺少" in problems[0]
 
 
-def test_later_duplicate_wins_and_is_reported(tmp_path: Path, boundaries, inside) -> None:  # type: ignore[no-untyped-def]
+def test_later_duplicate_wins_and_is_reported(tmp_path: Path, boundaries, inside) -> None:
     lon, lat = inside
     path = write(tmp_path, f"{COUNTY},咸宜镇,{lon},{lat},wgs84,a", f"{COUNTY},咸宜,{lon},{lat},wgs84,b")
     rows, problems = load_overrides(path, boundaries)
     assert [r.note for r in rows] == ["b"] and "重复" in problems[0]
 
 
-def test_save_override_appends_and_reloads(tmp_path: Path, boundaries, inside) -> None:  # type: ignore[no-untyped-def]
+def test_save_override_appends_and_reloads(tmp_path: Path, boundaries, inside) -> None:
     path = tmp_path / "sub" / "overrides.csv"
-    row = save_override(COUNTY, "咸宜镇", *inside, note="导入点位, 匹配", path=path, boundaries=boundaries)
+    row = save_override(
+        COUNTY, "咸宜镇", lon=inside[0], lat=inside[1], note="导入点位, 匹配", path=path, boundaries=boundaries
+    )
     assert row.line == 2
-    second = save_override(COUNTY, "高观镇", *inside, path=path, boundaries=boundaries)
+    second = save_override(COUNTY, "高观镇", lon=inside[0], lat=inside[1], path=path, boundaries=boundaries)
     assert second.line == 3
     rows, problems = load_overrides(path, boundaries)
     assert problems == [] and [r.place for r in rows] == ["咸宜镇", "高观镇"]
@@ -127,24 +136,24 @@ def test_save_override_appends_and_reloads(tmp_path: Path, boundaries, inside) -
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_save_override_rejects_bad_rows_and_leaves_the_file(tmp_path: Path, boundaries, inside) -> None:  # type: ignore[no-untyped-def]
+def test_save_override_rejects_bad_rows_and_leaves_the_file(tmp_path: Path, boundaries, inside) -> None:
     path = write(tmp_path)
     before = path.read_bytes()
     far = county_polygon("500243").representative_point()
     with pytest.raises(GeoDataError, match="范围内"):
-        save_override(COUNTY, "咸宜镇", far.x, far.y, path=path, boundaries=boundaries)
+        save_override(COUNTY, "咸宜镇", lon=far.x, lat=far.y, path=path, boundaries=boundaries)
     assert path.read_bytes() == before
 
 
-def test_saving_the_same_place_twice_replaces_the_row(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_saving_the_same_place_twice_replaces_the_row(tmp_path) -> None:
     from geo.gazetteer import load_gazetteer
     from geo.overrides import load_overrides, save_override
 
     seat = next(iter(load_gazetteer()))
     path = tmp_path / "overrides.csv"
     path.write_text("county,place,lon,lat,crs,note\n500000,某地,,,,用户手写的行\n", encoding="utf-8")
-    save_override(seat.county, seat.name, seat.lon, seat.lat, note="first", path=path)
-    save_override(seat.county, seat.name, seat.lon + 0.001, seat.lat, note="second", path=path)
+    save_override(seat.county, seat.name, lon=seat.lon, lat=seat.lat, note="first", path=path)
+    save_override(seat.county, seat.name, lon=seat.lon + 0.001, lat=seat.lat, note="second", path=path)
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[1] == "500000,某地,,,,用户手写的行"  # other lines untouched
     assert sum(1 for line in lines if f"{seat.county},{seat.name}," in line) == 1

@@ -1,12 +1,15 @@
 """Tier 4: the exported HTML map works when opened from disk in Chromium with the network blocked."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from browser_support import TIMEOUT_MS
 
 from geo.boundaries import load_boundaries
 from gisio.export import export_features
+from layers.htmlmap import map_html
 from tests.fixtures.gisio.samples import sample_features
 
 pytestmark = pytest.mark.browser
@@ -14,9 +17,11 @@ LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
 def test_exported_html_map_opens_from_disk_offline(tmp_path: Path, browser) -> None:
-    path = export_features(sample_features(), "html", tmp_path / "map.html", boundaries=load_boundaries("display"),
-                           title="测试规划").path  # fmt: skip
+    features, boundaries = sample_features(), load_boundaries("display")
+    html = map_html(features, boundaries=boundaries, title="测试规划")
+    path = export_features(features, "html", tmp_path / "map.html", boundaries=boundaries, html=html).path
     context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
     blocked: list[str] = []
     errors: list[str] = []
 
@@ -33,7 +38,7 @@ def test_exported_html_map_opens_from_disk_offline(tmp_path: Path, browser) -> N
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         page.goto(path.as_uri())
-        page.locator(".leaflet-container").wait_for(state="visible", timeout=30_000)
+        page.locator(".leaflet-container").wait_for(state="visible")
         assert page.locator(".leaflet-interactive").count() >= 5  # boundaries, points, line, polygon
         assert page.locator("#rrmap-legend").inner_text().startswith("图例")
     finally:

@@ -1,4 +1,5 @@
 """`cli.py export / png / import` on the fixture plan, and export checks on every real plan."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ from PIL import Image
 
 import cli
 import config
-from gisio.export import rfc7946_problems
-from gisio.importer import read_path, to_features
+from gisio.read import read_path
+from gisio.reimport import to_features
+from gisio.rfc7946 import rfc7946_problems
 from plan.loader import available_plans
 from tests.fixtures.gisio.make_fixtures import BAD_DIR
 from tests.fixtures.gisio.samples import feature_differences, sample_features, sample_plan
@@ -36,8 +38,23 @@ def test_cli_export_writes_each_format(tmp_path: Path, fixture_plan: gpd.GeoData
 
 def test_cli_export_applies_layers_filter_and_gk(tmp_path: Path, fixture_plan: gpd.GeoDataFrame) -> None:
     out = tmp_path / "plan.gpkg"
-    code = cli.main(["export", "--county", "500235", "--format", "gpkg", "--crs", "gk", "--layers", "demo_village",
-                     "--filter", "precision=exact", "--out", str(out)])  # fmt: skip
+    code = cli.main(
+        [
+            "export",
+            "--county",
+            "500235",
+            "--format",
+            "gpkg",
+            "--crs",
+            "gk",
+            "--layers",
+            "demo_village",
+            "--filter",
+            "precision=exact",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     back = to_features(read_path(out))
     assert list(back["id"]) == ["g-dv-002"]

@@ -1,4 +1,5 @@
 """Exports: every format round-trips through the importer; GeoJSON is RFC 7946; Shapefile limits hold."""
+
 from __future__ import annotations
 
 import json
@@ -15,17 +16,12 @@ import shapely
 import config
 from geo.boundaries import load_boundaries
 from gisio.errors import GisIOError
-from gisio.export import (
-    SHP_FIELDS,
-    SHP_MAX_BYTES,
-    FeatureFilter,
-    export_bytes,
-    export_features,
-    resolve_crs,
-    rfc7946_problems,
-    select_features,
-)
-from gisio.importer import read_path, to_features
+from gisio.export import FeatureFilter, export_bytes, export_features, resolve_crs, select_features
+from gisio.read import read_path
+from gisio.reimport import to_features
+from gisio.rfc7946 import rfc7946_problems
+from gisio.shapefile import SHP_FIELDS, SHP_MAX_BYTES
+from layers.htmlmap import map_html
 from tests.fixtures.gisio.samples import feature_differences, sample_features
 
 
@@ -60,9 +56,13 @@ ROUND_TRIPS = [
 
 @pytest.mark.parametrize(("fmt", "crs", "read_crs"), ROUND_TRIPS, ids=[f"{f}-{c or '4326'}" for f, c, _ in ROUND_TRIPS])
 def test_export_then_import_gives_back_the_same_features(
-    tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, fmt: str, crs: str | None,
+    tmp_path: Path,
+    features: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    fmt: str,
+    crs: str | None,
     read_crs: str | None,
-) -> None:  # fmt: skip
+) -> None:
     result = export_features(features, fmt, tmp_path / f"plan.{fmt}", crs=crs, boundaries=boundaries)
     assert result.count == len(features)
     imported = read_path(result.path, crs=read_crs)
@@ -87,9 +87,18 @@ def test_geojson_is_rfc7946_with_null_geometry_for_unlocated_rows(tmp_path: Path
     assert by_id["g-dv-001"]["properties"]["places"] == ["双河镇", "黎明村"]
     assert by_id["g-dv-001"]["properties"]["source"]["lines"] == [3, 3]
     assert set(by_id["g-dv-001"]["properties"]) == {
-        "id", "name", "category", "county", "county_name", "designation", "places", "attributes", "precision",
-        "source", "reason",
-    }  # fmt: skip
+        "id",
+        "name",
+        "category",
+        "county",
+        "county_name",
+        "designation",
+        "places",
+        "attributes",
+        "precision",
+        "source",
+        "reason",
+    }
     opened = gpd.read_file(path)  # pyogrio, the way GIS tools open it
     assert len(opened) == len(features) and opened.crs.equals(config.WGS84)
 
@@ -215,7 +224,8 @@ def test_html_export_is_self_contained_and_escapes_names(
 ) -> None:
     risky = features.copy()
     risky.loc[risky["id"] == "g-dv-002", "name"] = '<img src=x onerror="alert(1)">'
-    path = export_features(risky, "html", tmp_path / "map.html", boundaries=boundaries, title="测试<标题>").path
+    html = map_html(risky, boundaries=boundaries, title="测试<标题>")
+    path = export_features(risky, "html", tmp_path / "map.html", boundaries=boundaries, html=html).path
     page = path.read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", page)
@@ -240,7 +250,7 @@ def test_kml_has_a_folder_per_category_and_escaped_text(tmp_path: Path, features
     ns = {"k": "http://www.opengis.net/kml/2.2"}
     folders = [f.findtext("k:name", namespaces=ns) for f in root.iter("{http://www.opengis.net/kml/2.2}Folder")]
     assert set(folders) == {config.CATEGORIES[c] for c in set(features["category"])}
-    assert b'&lt;b&gt;' in path.read_bytes()
+    assert b"&lt;b&gt;" in path.read_bytes()
 
 
 def test_export_bytes_names_the_download(features: gpd.GeoDataFrame) -> None:
@@ -268,7 +278,7 @@ def test_csv_carries_polygons_with_many_vertices(tmp_path: Path, features: gpd.G
 def test_imported_layer_is_drawn_with_escaped_labels() -> None:
     import folium
 
-    from gisio.htmlmap import imported_layer
+    from layers.htmlmap import imported_layer
     from tests.fixtures.gisio.samples import anchor
 
     c = anchor()

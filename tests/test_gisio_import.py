@@ -1,5 +1,6 @@
 """Imports: bad input gives a Chinese message naming the problem; CRS and encoding are detected; matching saves
 exact locations to the overrides file."""
+
 from __future__ import annotations
 
 import io
@@ -20,15 +21,10 @@ from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.overrides import load_overrides
 from gisio.errors import ImportRejected
 from gisio.export import export_features
-from gisio.importer import (
-    best_matches,
-    match_by_name,
-    read_path,
-    read_upload,
-    save_matches,
-    suggest_crs,
-    to_features,
-)
+from gisio.match import best_matches, match_by_name, save_matches
+from gisio.normalise import suggest_crs
+from gisio.read import read_path, read_upload
+from gisio.reimport import to_features
 from tests.fixtures.gisio.make_fixtures import BAD_DIR, BAD_INPUTS, build_all
 from tests.fixtures.gisio.samples import anchor, feature_differences, sample_features
 
@@ -189,9 +185,12 @@ def test_invalid_polygon_is_repaired_with_a_report() -> None:
     d = 0.01
     bowtie = Polygon([(c.x, c.y), (c.x + d, c.y + d), (c.x + d, c.y), (c.x, c.y + d)])
     assert not bowtie.is_valid
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "蝴蝶面"}, "geometry": shapely.geometry.mapping(bowtie)}
-    ]}  # fmt: skip
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": "蝴蝶面"}, "geometry": shapely.geometry.mapping(bowtie)}
+        ],
+    }
     result = read_upload(json.dumps(doc).encode(), "bowtie.geojson")
     assert result.gdf.geometry.iloc[0].is_valid
     assert len(result.repairs) == 1 and "蝴蝶面" in result.repairs[0] and "已自动修复" in result.repairs[0]

@@ -1,4 +1,5 @@
 """Presentation PNG: exact size, not blank, title/legend/scale bar/north arrow/note drawn, Chinese without tofu."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,15 @@ def test_png_has_its_size_and_every_element_drawn(
 ) -> None:
     steps: list[float] = []
     out = tmp_path / "map.png"
-    result = render_png(features, out, title="测试规划（交换格式）", boundaries=boundaries, county=COUNTY, size=size,
-                        progress=lambda f, _m: steps.append(f))  # fmt: skip
+    result = render_png(
+        features,
+        out,
+        title="测试规划（交换格式）",
+        boundaries=boundaries,
+        county=COUNTY,
+        size=size,
+        progress=lambda f, _m: steps.append(f),
+    )
     with Image.open(out) as img:
         assert img.size == expected
         pixels = np.asarray(img.convert("RGB"))
@@ -68,7 +76,7 @@ def test_a_character_missing_from_the_font_aborts_instead_of_drawing_tofu(
     out = tmp_path / "map.png"
     # U+1F5FA (world map emoji) is not in Noto Sans CJK.
     with pytest.raises(GisIOError, match="缺少部分汉字"):
-        render_png(features, out, title="测试\U0001F5FA", boundaries=boundaries, county=COUNTY)
+        render_png(features, out, title="测试\U0001f5fa", boundaries=boundaries, county=COUNTY)
     assert not out.exists()
 
 

@@ -1,4 +1,5 @@
 """Tier 3: the exchange panel (exchange_ui.render_exchange) in Streamlit's AppTest."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,13 +11,14 @@ def _panel() -> None:
     from pathlib import Path
 
     sys.path.insert(0, str(Path.cwd()))
-    from exchange_ui import render_exchange
     from geo.boundaries import load_boundaries
     from tests.fixtures.gisio.samples import sample_features
+    from ui.exchange import render_exchange
 
     features = sample_features()
-    render_exchange(features, features.iloc[:2], title="测试规划", county="500235",
-                    boundaries=load_boundaries("display"))
+    render_exchange(
+        features, features.iloc[:2], title="测试规划", county="500235", boundaries=load_boundaries("display")
+    )
 
 
 @pytest.fixture()

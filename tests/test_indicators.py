@@ -4,12 +4,14 @@ The expectations below were typed from the seeds by reading each table (``sed -n
 the comments), not from parser output.  Columns: number | group | indicator | unit | base | targets (";" between
 target years) | nature | markers.  An empty field is None.
 """
+
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
 import pytest
+from shipped import SHIPPED_PLANS
 
 import config
 from plan.indicators import (
@@ -20,6 +22,7 @@ from plan.indicators import (
     parse_indicator_table,
     parse_value,
 )
+from plan.loader import load_plan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "indicators"
 
@@ -173,15 +176,31 @@ def expected_rows(table: str) -> list[tuple[object, ...]]:
     for line in table.strip().splitlines():
         number, group, indicator, unit, base, targets, nature, markers = line.split("|")
         rows.append(
-            (number, group or None, indicator, unit or None, base or None, tuple(targets.split(";")), nature,
-             tuple(markers))
+            (
+                number,
+                group or None,
+                indicator,
+                unit or None,
+                base or None,
+                tuple(targets.split(";")),
+                nature,
+                tuple(markers),
+            )
         )
     return rows
 
 
 def printed(row: IndicatorRow) -> tuple[object, ...]:
-    return (row.number, row.group, row.indicator, row.unit, row.base_text,
-            tuple(t.text for t in row.targets), row.nature, row.markers)
+    return (
+        row.number,
+        row.group,
+        row.indicator,
+        row.unit,
+        row.base_text,
+        tuple(t.text for t in row.targets),
+        row.nature,
+        row.markers,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +209,7 @@ def parsed() -> dict[str, list[IndicatorRow]]:
 
 
 # --- the five plans -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("county", list(PLANS))
 def test_rows_match_printed_table(parsed: dict[str, list[IndicatorRow]], county: str) -> None:
@@ -224,10 +244,10 @@ def test_numbers_are_parsed_from_the_printed_text(parsed: dict[str, list[Indicat
 
 @pytest.mark.parametrize("county", list(PLANS))
 def test_line_span_covers_indicator_and_nature(parsed: dict[str, list[IndicatorRow]], county: str) -> None:
-    lines = (config.SEEDS_DIR / config.PLAN_SEEDS[county]).read_text(encoding="utf-8").splitlines()
+    lines = (config.SEEDS_DIR / SHIPPED_PLANS[county]).read_text(encoding="utf-8").splitlines()
     for row in parsed[county]:
         first, last = row.lines
-        span = "".join("".join(line.split()) for line in lines[first - 1:last])
+        span = "".join("".join(line.split()) for line in lines[first - 1 : last])
         assert span.endswith(row.nature), (row.indicator, row.lines)
         assert row.indicator[:6] in span, (row.indicator, row.lines)
 
@@ -256,14 +276,34 @@ def test_selected_values(parsed: dict[str, list[IndicatorRow]]) -> None:
 
 # --- numbers --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("≥95", 95.0), ("10.5", 10.5), ("[5]", 5.0), ("〔4〕", 4.0), ("＞90%", 90.0), ("约2.3", 2.3),
-        ("1.2万", 12000.0), ("2.6：1", 2.6), ("3.6∶1", 3.6), ("1:2", 0.5), ("〔−6.94〕", -6.94), ("−0.35", -0.35),
-        ("〔>28.98〕", 28.98), ("4.0*", 4.0), (" 57", 57.0), ("95%以上", 95.0),
-        ("—", None), ("/", None), ("5-10", None), ("5～10", None), ("高于全市平均水平*", None), ("基本完成", None),
-        ("", None), (None, None),
+        ("≥95", 95.0),
+        ("10.5", 10.5),
+        ("[5]", 5.0),
+        ("〔4〕", 4.0),
+        ("＞90%", 90.0),
+        ("约2.3", 2.3),
+        ("1.2万", 12000.0),
+        ("2.6：1", 2.6),
+        ("3.6∶1", 3.6),
+        ("1:2", 0.5),
+        ("〔−6.94〕", -6.94),
+        ("−0.35", -0.35),
+        ("〔>28.98〕", 28.98),
+        ("4.0*", 4.0),
+        (" 57", 57.0),
+        ("95%以上", 95.0),
+        ("—", None),
+        ("/", None),
+        ("5-10", None),
+        ("5～10", None),
+        ("高于全市平均水平*", None),
+        ("基本完成", None),
+        ("", None),
+        (None, None),
     ],
 )
 def test_parse_value(text: str | None, value: float | None) -> None:
@@ -273,8 +313,11 @@ def test_parse_value(text: str | None, value: float | None) -> None:
 
 # --- page furniture and broken input --------------------------------------------------------------------------
 
+
 def test_inline_table_skips_page_numbers_and_repeated_headers() -> None:
-    rows = parse_indicator_table((FIXTURES / "inline_page_break.txt").read_text(encoding="utf-8"), "500000")
+    rows = parse_indicator_table(
+        (FIXTURES / "inline_page_break.txt").read_text(encoding="utf-8"), "500000", table_label="专栏1"
+    )
     assert [(r.number, r.group, r.indicator, r.base_text, r.targets[0].text) for r in rows] == [
         ("1", None, "地区生产总值增长（%）", "3.7", "高于全市平均水平*"),
         ("2", None, "农村义务教育巩固率（%）", "95", "96"),
@@ -287,7 +330,9 @@ def test_inline_table_skips_page_numbers_and_repeated_headers() -> None:
 
 
 def test_tab_table_skips_page_number_and_repeated_header_inside_a_group() -> None:
-    rows = parse_indicator_table((FIXTURES / "tab_page_break.txt").read_text(encoding="utf-8"), "500102")
+    rows = parse_indicator_table(
+        (FIXTURES / "tab_page_break.txt").read_text(encoding="utf-8"), "500102", table_label="专栏1"
+    )
     assert [(r.number, r.group, r.indicator, r.base_text, r.targets[0].text, r.nature) for r in rows] == [
         ("1", None, "地区生产总值年均增速（%）", "8.3", "7*", "预期性"),
         ("2", "医疗保障", "农村人口基本医保参保率（%）", "95", "95", "约束性"),
@@ -298,7 +343,9 @@ def test_tab_table_skips_page_number_and_repeated_header_inside_a_group() -> Non
 
 
 def test_bare_table_tells_page_numbers_from_row_numbers() -> None:
-    rows = parse_indicator_table((FIXTURES / "bare_page_number.txt").read_text(encoding="utf-8"), "500235")
+    rows = parse_indicator_table(
+        (FIXTURES / "bare_page_number.txt").read_text(encoding="utf-8"), "500235", table_label="专栏1"
+    )
     assert [(r.number, r.group, r.indicator, r.base_text) for r in rows] == [
         ("1", None, "地区生产总值年均增速（%）", "8.6"),
         ("2", "农村人居环境", "农村卫生户厕普及率（%）", "80.17"),
@@ -312,48 +359,54 @@ def test_bare_table_tells_page_numbers_from_row_numbers() -> None:
 def test_missing_table_raises_clear_error() -> None:
     text = "第一章 总体要求\n\n到2025年，乡村振兴取得重大进展。\n"
     with pytest.raises(IndicatorParseError, match=r"county 500235: no headline indicator table.*专栏1"):
-        parse_indicator_table(text, "500235")
+        parse_indicator_table(text, "500235", table_label="专栏1")
 
 
 def test_project_box_with_same_number_is_not_the_indicator_table() -> None:
     text = "\t专栏1  农业转型升级工程\n\t1. 高标准农田建设。\n"
     with pytest.raises(IndicatorParseError, match="no headline indicator table"):
-        parse_indicator_table(text, "500229")
+        parse_indicator_table(text, "500229", table_label="表1")
 
 
 def test_header_without_nature_column_is_rejected() -> None:
     text = "专栏1 “十四五”时期主要指标\n序号\n指标\n2025年\n\n1\n农村自来水普及率（%）\n90\n"
     with pytest.raises(IndicatorParseError, match="line 1: .*指标属性"):
-        parse_indicator_table(text, "500235")
+        parse_indicator_table(text, "500235", table_label="专栏1")
 
 
 def test_row_cut_off_before_its_nature_cell_names_the_line() -> None:
     lines = (FIXTURES / "tab_page_break.txt").read_text(encoding="utf-8").splitlines()
     text = "\n".join(lines[:12] + ["", "第三章  巩固拓展“两不愁三保障”及饮水安全成果"])
     with pytest.raises(IndicatorParseError, match="line 9: table row ends at line 14"):
-        parse_indicator_table(text, "500102")
+        parse_indicator_table(text, "500102", table_label="专栏1")
 
 
 def test_load_names_the_seed_file_on_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (tmp_path / config.PLAN_SEEDS["500235"]).write_text("没有指标表。\n", encoding="utf-8")
+    seed = load_plan("500235").seed
+    (tmp_path / seed).write_text("没有指标表。\n", encoding="utf-8")
     monkeypatch.setattr(config, "SEEDS_DIR", tmp_path)
-    with pytest.raises(IndicatorParseError, match=config.PLAN_SEEDS["500235"]):
+    with pytest.raises(IndicatorParseError, match=seed):
         load_indicators("500235")
 
 
 def test_load_rejects_unknown_county() -> None:
-    with pytest.raises(IndicatorParseError, match="no plan seed configured for county '500999'"):
+    with pytest.raises(IndicatorParseError, match="no plan for county '500999'"):
         load_indicators("500999")
 
 
 # --- frame ----------------------------------------------------------------------------------------------------
 
+
 def test_frame_has_one_flat_row_per_indicator(parsed: dict[str, list[IndicatorRow]]) -> None:
     frame = indicators_frame(parsed["500229"])
     assert len(frame) == 30
     assert [c for c in frame.columns if c.startswith("target_")] == [
-        "target_2020_text", "target_2020_value", "target_2022_text", "target_2022_value",
-        "target_2025_text", "target_2025_value",
+        "target_2020_text",
+        "target_2020_value",
+        "target_2022_text",
+        "target_2022_value",
+        "target_2025_text",
+        "target_2025_value",
     ]
     first = frame.iloc[0]
     assert (first["indicator"], first["base_year"], first["base_value"]) == ("粮食综合生产能力", 2017, 8.8)

@@ -1,4 +1,5 @@
 """Tier 1: shared layer helpers — escaping, click keys, symbology, geometry, deterministic ids."""
+
 from __future__ import annotations
 
 import re
@@ -7,17 +8,9 @@ import folium
 import pytest
 from shapely.geometry import GeometryCollection, LineString, MultiPoint, Point, Polygon
 
-from layers.base import (
-    click_key,
-    designation_level,
-    esc,
-    is_approximate,
-    kind_of,
-    parse_click,
-    parts,
-    stable_ids,
-    text,
-)
+from layers.base import click_key, is_approximate, kind_of, parse_click, parts, stable_ids
+from plan.designations import designation_level
+from present.markup import esc, text
 
 
 def test_esc_neutralises_html_and_template_literal_characters() -> None:
@@ -51,11 +44,19 @@ def test_rejects_unknown_click_kind() -> None:
 
 @pytest.mark.parametrize(
     ("designation", "level"),
-    [("国家乡村振兴重点帮扶县", 4), ("市级重点帮扶乡镇", 3), ("县级示范村", 2), ("乡镇级示范村", 1),
-     ("区县级乡村振兴重点帮扶乡镇", 2), ("特色小镇", 0), (None, 0), (float("nan"), 0)],
-)  # fmt: skip
+    [
+        ("国家乡村振兴重点帮扶县", 4),
+        ("市级重点帮扶乡镇", 3),
+        ("县级示范村", 2),
+        ("乡镇级示范村", 1),
+        ("区县级乡村振兴重点帮扶乡镇", 2),
+        ("特色小镇", 0),
+        (None, 0),
+        (float("nan"), 0),
+    ],
+)
 def test_designation_level_follows_the_plan_wording(designation: object, level: int) -> None:
-    assert designation_level(designation) == level  # type: ignore[arg-type]
+    assert designation_level(designation) == level
 
 
 def test_village_at_its_town_seat_is_approximate_but_a_town_is_not() -> None:

@@ -1,8 +1,9 @@
 """Tier 1: deep links <-> view state."""
+
 from __future__ import annotations
 
 import config
-from layers.links import ViewState, parse_state, state_params
+from present.urlstate import ViewState, parse_state, state_params
 
 CODES = ["500000", "500235", "500102"]
 BASEMAPS = ["none", "osm"]

@@ -1,15 +1,16 @@
 """Tier 1: attribute panel, legend, filters and indicator chart data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from layer_fixtures import good_features, good_plan, hostile_features
 
-from layers.filters import filter_features, town_of_place, towns_of
-from layers.indicators_view import chart_frame, common_indicators, indicator_key, table_frame
-from layers.legend import category_counts, legend_html
-from layers.panel import district_panel_html, feature_panel_html, town_panel_html
+from layers.legend import count_by_category, legend_html
 from plan.mentions import build_mentions
+from present.filters import filter_features, town_of_place, towns_of
+from present.indicators import chart_frame, common_indicators, indicator_key, table_frame
+from present.panel import district_panel_html, feature_panel_html, town_panel_html
 
 
 def test_feature_panel_shows_designation_places_citation_and_quote() -> None:
@@ -37,7 +38,7 @@ def test_feature_panel_escapes_everything_from_the_file() -> None:
 def test_town_panel_lists_what_the_plan_says_there() -> None:
     plan = good_plan()
     mentions = build_mentions(plan)["双河镇"]
-    html = town_panel_html("双河镇", mentions, plan.title, ["黎明村（示范村）"])
+    html = town_panel_html("双河镇", mentions, plan.title, items=["黎明村（示范村）"])
     assert f"规划中关于此地的表述（{len(mentions)} 处）" in html
     assert len(mentions) == 2  # line 3 (双河镇黎明村…) and line 5 (途经双河…)
     assert "第 3 行" in html and "第 5 行" in html
@@ -49,7 +50,7 @@ def test_district_panel_without_items_says_so() -> None:
 
 
 def test_legend_counts_per_category_in_config_order() -> None:
-    counts = category_counts(["demo_village", "demo_town", "demo_village"])
+    counts = count_by_category(["demo_village", "demo_town", "demo_village"])
     assert list(counts.items()) == [("demo_town", 1), ("demo_village", 2)]
     html = legend_html(counts)
     assert "示范村" in html and ">2<" in html
@@ -57,7 +58,7 @@ def test_legend_counts_per_category_in_config_order() -> None:
 
 def test_filters_by_category_designation_town_and_search_order() -> None:
     plan, feats = good_plan(), good_features()
-    assert list(filter_features(feats, plan, ["demo_village"])["id"]) == ["t-dv-001"]
+    assert list(filter_features(feats, plan, categories=["demo_village"])["id"]) == ["t-dv-001"]
     assert list(filter_features(feats, plan, designations=["县级示范村"])["id"]) == ["t-dv-001"]
     assert set(filter_features(feats, plan, towns=["青龙镇"])["id"]) == {"t-belt-001"}
     assert list(filter_features(feats, plan, ids=["t-rs-001", "t-dv-001"])["id"]) == ["t-rs-001", "t-dv-001"]

@@ -1,4 +1,5 @@
 """Tier 2: build the folium map of a view and assert on its HTML/JS."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -11,9 +12,10 @@ import pytest
 from layer_fixtures import good_features, hostile_features, multi_features, square_boundaries
 
 from layers.assets import localise
-from layers.boundaries import county_outline, designation_colors, district_layers
+from layers.boundaries import county_outline_data, designation_colors, district_data
+from layers.jsonlayer import VectorLayer
 from layers.labels import TownLabel
-from layers.legend import category_counts, legend_html
+from layers.legend import count_by_category, legend_html
 from layers.mapview import base_map, fit_geometry, focus_view, overlay_groups, selection_geometry, to_display
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,13 +26,13 @@ def decoded(html: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
 
 
-def layer_data(html: str, layer: str) -> list:  # type: ignore[type-arg]
+def layer_data(html: str, layer: str) -> list:
     """The JSON arrays carried by the data-driven layers named ``layer`` (e.g. "point_layer") in a page."""
     found = re.findall(rf"var {layer}_\w+ = \(function \(data\) \{{.*?\}}\)\((.*?)\);\n", html, flags=re.S)
     return [json.loads(text) for text in found]
 
 
-def points_of(html: str) -> list:  # type: ignore[type-arg]
+def points_of(html: str) -> list:
     """``([lat, lng, item index], [tooltip, popup, style, level, approximate])`` of every marker of the point
     layers of a page (tooltip and popup markup assembled from the layer's string table, as the browser does)."""
     out = []
@@ -42,9 +44,13 @@ def points_of(html: str) -> list:  # type: ignore[type-arg]
     return out
 
 
-def render(groups, boundaries=None, legend=None) -> str:  # type: ignore[no-untyped-def]
+def render(groups, boundaries=None, legend=None) -> str:
     bounds = square_boundaries() if boundaries is None else boundaries
-    fmap = base_map(bounds, county_outline(bounds, "500235"), legend, fit=fit_geometry(bounds, "500235"))
+    fmap = base_map(
+        [VectorLayer(county_outline_data(bounds, "500235"), "CountyOutline")],
+        legend,
+        fit=fit_geometry(bounds, "500235"),
+    )
     for group in groups:
         fmap.add_child(group)
     return decoded(localise(fmap, "/app/static/vendor").get_root().render())
@@ -53,22 +59,22 @@ def render(groups, boundaries=None, legend=None) -> str:  # type: ignore[no-unty
 def test_overlays_draw_points_in_a_cluster_and_belts_as_lines() -> None:
     html = render(overlay_groups(good_features()))
     assert "L.markerClusterGroup" in html
-    (point, item), = points_of(html)             # the village (the county-wide item is not drawn)
+    ((point, item),) = points_of(html)  # the village (the county-wide item is not drawn)
     assert point[:2] == [10.1, 100.1]
-    assert item[4] == 1                          # village at its town seat is hollow ...
-    assert "rr-approx" in html                   # ... drawn with the rr-approx badge
+    assert item[4] == 1  # village at its town seat is hollow ...
+    assert "rr-approx" in html  # ... drawn with the rr-approx badge
     (belts,) = layer_data(html, "belt_layer")
     styles, rows = belts[0], belts[1]
     assert [r[0] for r in rows] == ["polyline", "polyline"]  # belt band + belt line
-    assert styles[rows[1][2]]["dashArray"] == "8 6"          # schematic belt is dashed
-    assert styles[rows[0][2]]["interactive"] is False        # the band is not clickable
+    assert styles[rows[1][2]]["dashArray"] == "8 6"  # schematic belt is dashed
+    assert styles[rows[0][2]]["interactive"] is False  # the band is not clickable
 
 
 def test_a_multi_town_item_gets_a_marker_at_each_town() -> None:
     html = render(overlay_groups(multi_features()))
     points = points_of(html)
     assert [p[:2] for p, _ in points] == [[10.1, 100.1], [10.2, 100.2]]
-    assert points[0][1] == points[1][1]          # one item (tooltip, popup) shared by both markers
+    assert points[0][1] == points[1][1]  # one item (tooltip, popup) shared by both markers
 
 
 def test_markers_are_one_cluster_layer_of_compact_utf8_json() -> None:
@@ -78,10 +84,10 @@ def test_markers_are_one_cluster_layer_of_compact_utf8_json() -> None:
     (data,) = layer_data(html, "point_layer")
     options, styles = data[0], data[1]
     assert options["maxClusterRadius"] == 18 and options["chunkedLoading"] is True
-    assert styles == [["#E69F00", "home"]]       # category colour and icon
+    assert styles == [["#E69F00", "home"]]  # category colour and icon
     ((_point, item),) = points_of(html)
     assert item[0].endswith('<span hidden class="rr-key">⟦f:t-dv-001⟧</span>')  # the click key rides in the tooltip
-    assert "专栏1 乡村振兴示范村" in item[1]     # the popup cites the plan
+    assert "专栏1 乡村振兴示范村" in item[1]  # the popup cites the plan
     assert "黎明村" in html and "\\u9ece" not in html  # CJK written as UTF-8, not \\uXXXX
 
 
@@ -92,7 +98,7 @@ def test_markup_boilerplate_is_shared_and_joins_back() -> None:
     table = StringTable()
     interned = table.intern_all(markups)
     assert [table.join(ix) for ix in interned] == markups
-    assert all(len(ix) == 3 for ix in interned)          # "<b>", the name, the shared rest
+    assert all(len(ix) == 3 for ix in interned)  # "<b>", the name, the shared rest
     assert len({ix[2] for ix in interned}) == 1
     assert len(table.strings) == 6
     odd = ["a<b", "<i>x</i> < y", "", "纯文本"]
@@ -103,7 +109,7 @@ def test_no_point_layer_without_points() -> None:
     feats = good_features()
     html = render(overlay_groups(feats[feats["id"] != "t-dv-001"]))
     assert "L.markerClusterGroup(" not in html and "L.marker(" not in html
-    assert layer_data(html, "belt_layer")      # the belt is still drawn
+    assert layer_data(html, "belt_layer")  # the belt is still drawn
 
 
 def test_many_points_cluster_by_area() -> None:
@@ -123,7 +129,7 @@ def test_every_clickable_layer_carries_its_key() -> None:
 
 def test_hostile_names_are_escaped_in_tooltips_popups_and_legend() -> None:
     feats = hostile_features()
-    legend = legend_html(category_counts(feats["category"]), title="<script>alert(9)</script>")
+    legend = legend_html(count_by_category(feats["category"]), title="<script>alert(9)</script>")
     html = render(overlay_groups(feats), legend=legend)
     assert "<script>alert(" not in html
     assert "<img src=x" not in html
@@ -148,7 +154,9 @@ def test_live_map_loads_leaflet_and_markercluster_as_one_installed_bundle() -> N
     from layers.assets import LOCAL_ASSETS, SCRIPT_BUNDLE, live_assets
 
     bounds = square_boundaries()
-    fmap = base_map(bounds, county_outline(bounds, "500235"), None, fit=fit_geometry(bounds, "500235"))
+    fmap = base_map(
+        [VectorLayer(county_outline_data(bounds, "500235"), "CountyOutline")], None, fit=fit_geometry(bounds, "500235")
+    )
     groups = overlay_groups(good_features())
     live_assets(fmap, groups, "/app/static/vendor")
     live_assets(fmap, groups, "/app/static/vendor")  # idempotent: a second call changes nothing
@@ -162,8 +170,8 @@ def test_live_map_loads_leaflet_and_markercluster_as_one_installed_bundle() -> N
     # the set-up script builds the bundle from the same files the app would load one by one (one list, two
     # sides: scripts/vendor_assets.py runs without the app's dependencies)
     spec = importlib.util.spec_from_file_location("vendor_assets", ROOT / "scripts" / "vendor_assets.py")
-    vendor = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(vendor)  # type: ignore[union-attr]
+    vendor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vendor)
     part_paths = [LOCAL_ASSETS[name] for name in SCRIPT_BUNDLE[2]]
     assert vendor.BUNDLES[SCRIPT_BUNDLE[1]] == part_paths
     assert part_paths == ["leaflet/dist/leaflet.js", "leaflet.markercluster/dist/leaflet.markercluster.js"]
@@ -174,7 +182,7 @@ def test_live_map_loads_leaflet_and_markercluster_as_one_installed_bundle() -> N
     assert at == sorted(at) and bundle.index("@preserve") < at[0] + 100
 
 
-def _elements(element):  # type: ignore[no-untyped-def]
+def _elements(element):
     yield element
     for child in getattr(element, "_children", {}).values():
         yield from _elements(child)
@@ -224,10 +232,11 @@ def test_without_boundaries_the_view_fits_the_located_features() -> None:
 def test_municipal_districts_are_clickable_and_coloured_by_designation() -> None:
     bounds = square_boundaries()
     colors = designation_colors(["国家乡村振兴重点帮扶县"])
-    layers = district_layers(bounds, {"500235": "测试县"}, {"500236": ["国家乡村振兴重点帮扶县"]}, colors)
+    data = district_data(
+        bounds, with_plan={"500235": "测试县"}, designations={"500236": ["国家乡村振兴重点帮扶县"]}, colors=colors
+    )
     fmap = folium.Map(tiles=None)
-    for layer in layers:
-        fmap.add_child(layer)
+    fmap.add_child(VectorLayer(data, "DistrictLayer"))
     html = decoded(fmap.get_root().render())
     assert "⟦d:500235⟧" in html and "⟦d:500236⟧" in html
     assert colors["国家乡村振兴重点帮扶县"] in html
@@ -253,7 +262,9 @@ def test_layer_json_survives_script_and_template_breakers(name: str) -> None:
 
 
 def test_town_labels_are_one_layer_with_escaped_names_and_keys() -> None:
-    html = render(overlay_groups(good_features(), [TownLabel("<b>镇</b>", 100.1, 10.1, 0), TownLabel("双河镇", 100.2, 10.2, 3)]))
+    html = render(
+        overlay_groups(good_features(), [TownLabel("<b>镇</b>", 100.1, 10.1, 0), TownLabel("双河镇", 100.2, 10.2, 3)])
+    )
     (data,) = layer_data(html, "town_label_layer")
     rows = data[0]
     assert [r[:2] for r in rows] == [[10.1, 100.1], [10.2, 100.2]]
@@ -271,8 +282,10 @@ def test_county_outline_draws_only_the_neighbours_around_the_county() -> None:
         geometry=[box(0, 0, 10, 10), box(1, 1, 2, 2), box(2, 1, 3, 2), box(8, 8, 9, 9)],
         crs="EPSG:4326",
     )
-    html = decoded(base_map(bounds, county_outline(bounds, "500235"), None).get_root().render())
+    html = decoded(
+        base_map([VectorLayer(county_outline_data(bounds, "500235"), "CountyOutline")], None).get_root().render()
+    )
     (data,) = layer_data(html, "county_outline")
     rings = [r[1][0] for r in data[1]]
-    assert len(rings) == 2                        # the neighbour and the county, not the far district
-    assert all(r[3] is None for r in data[1])     # nothing clickable
+    assert len(rings) == 2  # the neighbour and the county, not the far district
+    assert all(r[3] is None for r in data[1])  # nothing clickable

@@ -1,10 +1,11 @@
 """Tier 1: search by Chinese text, full pinyin and initials; filters."""
+
 from __future__ import annotations
 
-from layers.search import build_index, pinyin_forms, search
+from present.search import build_index, pinyin_forms, search
 
 
-def index():  # type: ignore[no-untyped-def]
+def index():
     return build_index(
         [
             ("a", "黎明村", ["泥溪镇", "黎明村"], "县级示范村"),

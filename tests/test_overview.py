@@ -1,17 +1,19 @@
 """The 概览 tab: counts per category and precision from the feature table, text from files escaped."""
+
 from __future__ import annotations
 
 import pytest
 
 import config
-from layers.overview import category_counts, md, overview_markdown
-from layers.pipeline import load_features
+from geo.features import load_features
+from present.markup import md
+from present.overview import locating_counts, overview_markdown
 
 
 @pytest.mark.parametrize("county", ["500235", "500000"])
 def test_counts_add_up_to_the_feature_table(county: str) -> None:
     plan, features = load_features(county)
-    rows = category_counts(features)
+    rows = locating_counts(features)
     assert sum(r[1] for r in rows) == len(features) == len(plan.entities)
     assert sum(r[2] for r in rows) == int(features.geometry.notna().sum())
     for cat, total, on_map, countywide, unlocated in rows:

@@ -1,10 +1,12 @@
 """Tier 1: plan data files are validated on load; each bad-data case names file, entity and problem."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 import yaml
+from shipped import SHIPPED_PLANS
 
 import config
 from plan.loader import available_plans, load_plan, load_plan_file, plan_path, validate_file
@@ -52,7 +54,9 @@ def test_rejects_quote_not_in_seed(tmp_path: Path) -> None:
         doc["entities"][0]["source"]["quote"] = "双河镇黎明社区"
 
     problems = _problems(_variant(tmp_path, edit))
-    assert any("entity t-dv-001: quote '双河镇黎明社区' is not verbatim in seed_small.txt lines 3-3" in p for p in problems)
+    assert any(
+        "entity t-dv-001: quote '双河镇黎明社区' is not verbatim in seed_small.txt lines 3-3" in p for p in problems
+    )
 
 
 def test_rejects_quote_outside_its_lines(tmp_path: Path) -> None:
@@ -112,11 +116,11 @@ def test_load_plan_file_raises_with_every_problem(tmp_path: Path) -> None:
 
 def test_every_shipped_plan_validates_and_every_quote_is_verbatim() -> None:
     codes = available_plans()
-    assert set(codes) == set(config.PLAN_SEEDS), f"plan files present: {codes}"
+    assert set(codes) == set(SHIPPED_PLANS), f"plan files present: {codes}"
     for code in codes:
         plan, problems = validate_file(plan_path(code))
         assert problems == [], "\n".join(problems[:10])
-        assert plan is not None and plan.seed == config.PLAN_SEEDS[code]
+        assert plan is not None and plan.seed == SHIPPED_PLANS[code]
         lines = plan.lines
         for entity in plan.entities:  # independent re-check of the loader's own quote check
             first, last = entity.source.lines
@@ -127,7 +131,7 @@ def test_shipped_seeds_are_unmodified_copies() -> None:
     shared = config.ROOT.parent / "shared" / "seeds"
     if not shared.is_dir():
         pytest.skip("no ../shared/seeds beside this checkout to compare with")
-    for seed in config.PLAN_SEEDS.values():
+    for seed in SHIPPED_PLANS.values():
         assert (config.SEEDS_DIR / seed).read_bytes() == (shared / seed).read_bytes(), seed
 
 

@@ -1,4 +1,5 @@
 """Tier 1: name normalisation and the mentions index."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The point layer's JSON: markup rebuilt from interned pieces, vectorised geometry kinds, built once per content."""
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,14 @@ def test_same_rows_give_the_same_layer_and_changed_rows_a_new_one() -> None:
 
 
 def test_kinds_match_kind_of_for_every_geometry_type() -> None:
-    geoms = [None, Point(1, 2), Point(), LineString([(0, 0), (1, 1)]), Polygon([(0, 0), (1, 0), (1, 1)]),
-             MultiPoint([(0, 0), (1, 1)]), GeometryCollection([Point(0, 0), LineString([(0, 0), (1, 1)])]),
-             GeometryCollection()]  # fmt: skip
+    geoms = [
+        None,
+        Point(1, 2),
+        Point(),
+        LineString([(0, 0), (1, 1)]),
+        Polygon([(0, 0), (1, 0), (1, 1)]),
+        MultiPoint([(0, 0), (1, 1)]),
+        GeometryCollection([Point(0, 0), LineString([(0, 0), (1, 1)])]),
+        GeometryCollection(),
+    ]
     assert list(kinds(geoms)) == [kind_of(g) for g in geoms]

@@ -3,6 +3,7 @@
 Coordinates come only from the build scripts (data/boundaries, data/gazetteer — their reproducibility is tested
 in test_geo_boundaries / test_geo_gazetteer) or from the user's overrides file.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,8 @@ import config
 _LON = r"1(?:0[5-9]|1[01])\.\d+"
 _LAT = r"(?:2[89]|3[0-2])\.\d+"
 COORD_PAIR = re.compile(rf"{_LON}\s*[,，]\s*{_LAT}|{_LAT}\s*[,，]\s*{_LON}")
-PRODUCT_DIRS = ("geo", "layers", "plan", "gisio", "bench")
-PRODUCT_FILES = ("app.py", "cli.py", "config.py", "exchange_ui.py")
+PRODUCT_DIRS = ("geo", "layers", "plan", "gisio", "present", "ui", "bench", "scripts")
+PRODUCT_FILES = ("app.py", "cli.py", "config.py")
 
 
 def _product_sources() -> list[Path]:
@@ -51,5 +52,12 @@ def test_plan_files_carry_no_coordinates() -> None:
         return set()
 
     for path in sorted(config.PLANS_DIR.glob("*.yaml")):
-        found = keys(yaml.safe_load(path.read_text(encoding="utf-8"))) & {"lon", "lat", "coordinates", "geometry", "x", "y"}
+        found = keys(yaml.safe_load(path.read_text(encoding="utf-8"))) & {
+            "lon",
+            "lat",
+            "coordinates",
+            "geometry",
+            "x",
+            "y",
+        }
         assert not found, f"{path.name} has coordinate keys {found}"

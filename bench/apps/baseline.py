@@ -5,6 +5,7 @@ default arguments.  Loading is cached, as any analyst would.  The only deviation
 Leaflet assets are served locally (``layers.assets.localise``), because the benchmark browser is offline.
 ``?county=<adcode>`` picks the plan.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -12,8 +13,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.boundaries import load_boundaries
+from geo.features import load_features
 from layers.assets import localise
-from layers.pipeline import load_features
 
 
 @st.cache_data

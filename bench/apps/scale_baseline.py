@@ -2,6 +2,7 @@
 
 The villages are generated in memory by :func:`bench.synthetic.synthetic_villages` (fixed seed, never shipped).
 """
+
 from __future__ import annotations
 
 import geopandas as gpd

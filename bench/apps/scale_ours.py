@@ -4,6 +4,7 @@ It calls the same map builders as ``app.render_map`` (:func:`layers.mapview.stat
 app caches it, and :func:`layers.mapview.map_view`) with the same ``st_folium`` arguments, so it measures the
 app's own code path; only the plan is swapped for :func:`bench.synthetic.synthetic_villages`.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -39,7 +40,15 @@ def plan_names() -> dict[str, str]:
 @st.cache_data(show_spinner=False)
 def cached_static(county: str, basemap: str) -> StaticPart:
     with_plan = {c: n for c, n in plan_names().items() if c != config.MUNICIPAL_ADCODE}
-    return static_part(county, True, villages(), boundaries(), basemap, with_plan, "重庆市 图例")
+    return static_part(
+        county,
+        municipal=True,
+        features=villages(),
+        boundaries=boundaries(),
+        basemap=basemap,
+        with_plan=with_plan,
+        title="重庆市 图例",
+    )
 
 
 def on_map_click(key: str) -> None:

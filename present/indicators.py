@@ -1,4 +1,5 @@
 """Indicator tables and charts: base vs target per indicator, 约束性/预期性 marked, comparison across plans."""
+
 from __future__ import annotations
 
 import re
@@ -52,14 +53,28 @@ def chart_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:
             continue
         label = f"{r.indicator}"
         records.append(
-            {"indicator": label, "unit": r.unit or "", "nature": r.nature or "未注明",
-             "series": f"基期 {r.base_year or ''}".strip(), "order": 0, "value": r.base_value, "text": r.base_text}
-        )  # fmt: skip
+            {
+                "indicator": label,
+                "unit": r.unit or "",
+                "nature": r.nature or "未注明",
+                "series": f"基期 {r.base_year or ''}".strip(),
+                "order": 0,
+                "value": r.base_value,
+                "text": r.base_text,
+            }
+        )
         for i, t in enumerate(targets, start=1):
             records.append(
-                {"indicator": label, "unit": r.unit or "", "nature": r.nature or "未注明",
-                 "series": f"目标 {t.year}", "order": i, "value": t.value, "text": t.text}
-            )  # fmt: skip
+                {
+                    "indicator": label,
+                    "unit": r.unit or "",
+                    "nature": r.nature or "未注明",
+                    "series": f"目标 {t.year}",
+                    "order": i,
+                    "value": t.value,
+                    "text": t.text,
+                }
+            )
     return pd.DataFrame.from_records(
         records, columns=["indicator", "unit", "nature", "series", "order", "value", "text"]
     )
@@ -84,8 +99,13 @@ def common_indicators(
         for code, r in plans.items():
             last = max(r.targets, key=lambda t: t.year) if r.targets else None
             records.append(
-                {"指标": key, "规划": names.get(code, code), "单位": r.unit or "",
-                 "基期": f"{r.base_text or '—'}" + (f"（{r.base_year}）" if r.base_year else ""),
-                 "目标": f"{last.text}（{last.year}）" if last else "—", "属性": r.nature or ""}
-            )  # fmt: skip
+                {
+                    "指标": key,
+                    "规划": names.get(code, code),
+                    "单位": r.unit or "",
+                    "基期": f"{r.base_text or '—'}" + (f"（{r.base_year}）" if r.base_year else ""),
+                    "目标": f"{last.text}（{last.year}）" if last else "—",
+                    "属性": r.nature or "",
+                }
+            )
     return pd.DataFrame.from_records(records, columns=["指标", "规划", "单位", "基期", "目标", "属性"])

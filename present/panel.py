@@ -1,12 +1,15 @@
 """The attribute panel beside the map: escaped HTML for a feature, a town or a district."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import config
-from layers.base import LEVEL_NAMES, category_color, designation_level, esc, text
+from config import category_color
+from plan.designations import LEVEL_NAMES, designation_level
 from plan.mentions import Mention
+from present.markup import esc, text
 
 PANEL_CSS = """<style>
 .rr-panel { font-size: 14px; line-height: 1.55; }
@@ -35,29 +38,39 @@ def citation_html(plan_title: str, source: Mapping[str, Any]) -> str:
     """Plan title, chapter/section/专栏, line span and the verbatim quote."""
     return (
         f'<div class="rr-cite">出处：《{esc(plan_title)}》<br>{esc(source.get("section", ""))} · '
-        f'{esc(_span(source.get("lines") or []))}</div>'
-        f'<blockquote>“{esc(source.get("quote", ""))}”</blockquote>'
+        f"{esc(_span(source.get('lines') or []))}</div>"
+        f"<blockquote>“{esc(source.get('quote', ''))}”</blockquote>"
     )
 
 
 def feature_panel_html(row: Mapping[str, Any], plan_title: str) -> str:
-    """Full attribute panel of one feature row (see layers.features.FEATURE_COLUMNS)."""
+    """Full attribute panel of one feature row (see geo.features.FEATURE_COLUMNS)."""
     cat = row["category"]
     level = designation_level(row.get("designation"))
     head = (
         f'<div class="rr-panel"><span class="rr-cat" style="background:{category_color(cat)}">'
-        f'{esc(config.CATEGORIES.get(cat, cat))}</span>'
+        f"{esc(config.CATEGORIES.get(cat, cat))}</span>"
         f"<h3>{esc(row['name'])}</h3>"
     )
     rows = []
     if text(row.get("designation")):
-        rows.append(("称号/类型", f'<span class="rr-des">{esc(row["designation"])}</span>'
-                     + (f' <span class="rr-muted">（{LEVEL_NAMES[level]}）</span>' if level else "")))  # fmt: skip
+        rows.append(
+            (
+                "称号/类型",
+                f'<span class="rr-des">{esc(row["designation"])}</span>'
+                + (f' <span class="rr-muted">（{LEVEL_NAMES[level]}）</span>' if level else ""),
+            )
+        )
     if row.get("places"):
         rows.append(("地点", esc("、".join(row["places"]))))
     rows.append(("区县", esc(row.get("county_name", ""))))
-    rows.append(("定位", esc(config.PRECISIONS.get(row["precision"], row["precision"]))
-                 + (f'<br><span class="rr-muted">{esc(row["reason"])}</span>' if text(row.get("reason")) else "")))  # fmt: skip
+    rows.append(
+        (
+            "定位",
+            esc(config.PRECISIONS.get(row["precision"], row["precision"]))
+            + (f'<br><span class="rr-muted">{esc(row["reason"])}</span>' if text(row.get("reason")) else ""),
+        )
+    )
     table = "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
     attrs = row.get("attributes") or []
     attr_html = ""
@@ -65,17 +78,20 @@ def feature_panel_html(row: Mapping[str, Any], plan_title: str) -> str:
         body = "".join(
             f"<tr><th>{esc(a.get('label'))}</th><td>{esc(a.get('text'))}"
             + (f' <span class="rr-muted">{esc(a.get("year"))}年</span>' if a.get("year") else "")
-            + (f'<br><span class="rr-muted">{esc(a["source"].get("section", ""))} {esc(_span(a["source"].get("lines") or []))}</span>'
-               if a.get("source") else "")
+            + (
+                f'<br><span class="rr-muted">{esc(a["source"].get("section", ""))} {esc(_span(a["source"].get("lines") or []))}</span>'
+                if a.get("source")
+                else ""
+            )
             + "</td></tr>"
             for a in attrs
-        )  # fmt: skip
+        )
         attr_html = f"<b>属性</b><table>{body}</table>"
     note = f'<div class="rr-muted">备注：{esc(row["note"])}</div>' if text(row.get("note")) else ""
     return head + table + attr_html + citation_html(plan_title, row["source"]) + note + "</div>"
 
 
-def town_panel_html(name: str, mentions: Sequence[Mention], plan_title: str, items: Sequence[str] = ()) -> str:
+def town_panel_html(name: str, mentions: Sequence[Mention], plan_title: str, *, items: Sequence[str] = ()) -> str:
     """'规划中关于此地的表述': every sentence of the plan naming the town, with its line number."""
     head = f'<div class="rr-panel"><span class="rr-cat" style="background:#333">乡镇</span><h3>{esc(name)}</h3>'
     listed = ""
@@ -97,9 +113,13 @@ def district_panel_html(name: str, items: Sequence[tuple[str, str | None]], has_
     """A district of the municipal view: the municipal plan's items naming it."""
     head = f'<div class="rr-panel"><span class="rr-cat" style="background:#555">区县</span><h3>{esc(name)}</h3>'
     if items:
-        body = "<b>市级规划中涉及本区县的内容</b><ul>" + "".join(
-            f"<li>{esc(n)}" + (f' — <span class="rr-des">{esc(d)}</span>' if d else "") + "</li>" for n, d in items
-        ) + "</ul>"
+        body = (
+            "<b>市级规划中涉及本区县的内容</b><ul>"
+            + "".join(
+                f"<li>{esc(n)}" + (f' — <span class="rr-des">{esc(d)}</span>' if d else "") + "</li>" for n, d in items
+            )
+            + "</ul>"
+        )
     else:
         body = '<div class="rr-muted">市级规划未点名本区县。</div>'
     tail = "" if has_plan else '<div class="rr-muted">暂无本区县的规划数据。</div>'

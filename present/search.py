@@ -1,4 +1,5 @@
 """Search plan items by Chinese text, full pinyin or pinyin initials (云阳 / yunyang / yy)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -18,9 +19,9 @@ def pinyin_forms(text: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class SearchEntry:
     id: str
-    text: str       # everything searchable as written: name, places, designation
-    name_py: str    # pinyin of the name
-    name_ini: str   # initials of the name
+    text: str  # everything searchable as written: name, places, designation
+    name_py: str  # pinyin of the name
+    name_ini: str  # initials of the name
     places_py: str  # pinyin of the places
 
 

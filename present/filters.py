@@ -1,7 +1,9 @@
 """Filters of the feature table: category, designation, town (with the plan's place register), search ids."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import shapely
@@ -15,9 +17,9 @@ def town_of_place(plan: Plan) -> dict[str, str]:
     for place in plan.places:
         forms = (place.name, *place.aliases)
         if place.is_town:
-            out.update({f: place.name for f in forms})
+            out.update(dict.fromkeys(forms, place.name))
         elif place.is_village and place.town:
-            out.update({f: place.town for f in forms})
+            out.update(dict.fromkeys(forms, place.town))
     return out
 
 
@@ -31,9 +33,37 @@ def towns_of(places: Iterable[str], lookup: dict[str, str]) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a view: shown layers, designations, towns and a search text."""
+
+    categories: tuple[str, ...]
+    designations: tuple[str, ...] = ()
+    towns: tuple[str, ...] = ()
+    query: str = ""
+
+    @property
+    def active(self) -> bool:
+        """Whether search, designation or town narrow the view."""
+        return bool(self.query.strip() or self.designations or self.towns)
+
+    def summary(self) -> str:
+        """The active search and filters in a line, e.g. 搜索“nx”；乡镇：泥溪镇、…"""
+        parts = [f"搜索“{self.query.strip()}”"] if self.query.strip() else []
+        parts += [f"称号/类型：{'、'.join(self.designations)}"] if self.designations else []
+        parts += [f"乡镇：{'、'.join(self.towns)}"] if self.towns else []
+        return "；".join(parts)
+
+
+def designation_options(features: gpd.GeoDataFrame) -> list[str]:
+    """The designations a plan's items carry, sorted (the options of the designation filter)."""
+    return sorted({d for d in features["designation"] if isinstance(d, str) and d})
+
+
 def filter_features(
     features: gpd.GeoDataFrame,
     plan: Plan,
+    *,
     categories: Collection[str] | None = None,
     designations: Collection[str] = (),
     towns: Collection[str] = (),

@@ -6,37 +6,49 @@ Every value that came from a file is escaped (:func:`layers.base.esc`) before it
 tooltips are bound as JSON strings (:class:`layers.base.BoundPopup`), so neither jQuery nor template literals are
 involved.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import folium
 import geopandas as gpd
-from branca.element import Element
+from branca.element import Element, MacroElement
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 import config
-from gisio.export import plain_value
+from geo.features import located_mask
+from gisio.tabular import plain_value
 from layers.assets import inline_assets, localise
-from layers.base import BoundPopup, BoundTooltip, esc, feature_popup_html
+from layers.base import BoundPopup, BoundTooltip, feature_popup_html, figure_of
+from present.markup import esc
 
 # Placeholder base URL for localise(); inline_assets() replaces every such reference with the file content.
 _INLINE_BASE = "vendor"
 _EXTERNAL_REF = re.compile(r"""<(?:script|link|img)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
 
 
-def _add_geometry(group: folium.FeatureGroup, geom: BaseGeometry, colour: str, popup_html: str,
-                  tooltip_html: str) -> None:  # fmt: skip
+def _add_geometry(
+    group: folium.FeatureGroup, geom: BaseGeometry, colour: str, popup_html: str, tooltip_html: str
+) -> None:
     """Draw one geometry; popup and tooltip are bound as JSON strings (no jQuery, no template literals)."""
-    layers: list[folium.map.Layer] = []
+    layers: list[MacroElement] = []
     if geom.geom_type in ("Point", "MultiPoint"):
-        points = [geom] if geom.geom_type == "Point" else list(geom.geoms)  # type: ignore[attr-defined]
+        points = [geom] if geom.geom_type == "Point" else list(geom.geoms)
         for pt in points:
-            layers.append(folium.CircleMarker(
-                location=[pt.y, pt.x], radius=7, color="#333333", weight=1, fill=True, fill_color=colour,
-                fill_opacity=0.95,
-            ))  # fmt: skip
+            layers.append(
+                folium.CircleMarker(
+                    location=[pt.y, pt.x],
+                    radius=7,
+                    color="#333333",
+                    weight=1,
+                    fill=True,
+                    fill_color=colour,
+                    fill_opacity=0.95,
+                )
+            )
     else:
         style = {"color": colour, "weight": 4, "fillColor": colour, "fillOpacity": 0.3}
         layers.append(folium.GeoJson(mapping(geom), style_function=lambda _f, s=style: s))
@@ -71,7 +83,7 @@ def build_map(
 
     No tiles, so it works offline; pass the result to :func:`standalone_html`.
     """
-    located = features[features.geometry.notna() & ~features.geometry.is_empty]
+    located = features[located_mask(features)]
     counties = set(features["county"].astype(str)) if len(features) else set()
     extent_parts = []
     if boundaries is not None and len(boundaries):
@@ -105,8 +117,8 @@ def build_map(
             _add_geometry(group, geom, colour, feature_popup_html(row), f"<b>{esc(row['name'])}</b>")
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(_legend(counts, title))
-    fmap.get_root().header.add_child(Element(f"<title>{esc(title)}</title>"))
+    figure_of(fmap).html.add_child(_legend(counts, title))
+    figure_of(fmap).header.add_child(Element(f"<title>{esc(title)}</title>"))
     if extent_parts:
         minx = min(b[0] for b in extent_parts)
         miny = min(b[1] for b in extent_parts)
@@ -127,15 +139,24 @@ def standalone_html(fmap: folium.Map) -> str:
         Something in the page would still load from the internet.
     """
     localise(fmap, base_url=_INLINE_BASE)
-    page = inline_assets(fmap.get_root().render())
+    page = inline_assets(figure_of(fmap).render())
     match = _EXTERNAL_REF.search(page)
     if match:
         raise ValueError(f"地图仍引用外部资源：{match.group(0)[:120]}")
     return page
 
 
-def imported_layer(gdf: gpd.GeoDataFrame, name: str = "导入图层", colour: str = "#E31A1C",
-                   label_field: str | None = None) -> folium.FeatureGroup:  # fmt: skip
+def map_html(
+    features: gpd.GeoDataFrame, *, boundaries: gpd.GeoDataFrame | None = None, title: str = "乡村振兴规划一张图"
+) -> Callable[[], str]:
+    """The self-contained page of ``features`` as a deferred call, for :func:`gisio.export.export_features`'s
+    ``html`` (the page is built only when the HTML format is written)."""
+    return lambda: standalone_html(build_map(features, boundaries, title))
+
+
+def imported_layer(
+    gdf: gpd.GeoDataFrame, *, name: str = "导入图层", colour: str = "#E31A1C", label_field: str | None = None
+) -> folium.FeatureGroup:
     """A folium FeatureGroup showing an imported layer (EPSG:4326), with escaped tooltips.
 
     The app adds it to its map: ``imported_layer(result.gdf, label_field=result.name_field).add_to(fmap)``.

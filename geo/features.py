@@ -1,19 +1,24 @@
 """Plan entities + their resolved locations -> one feature table (GeoDataFrame, EPSG:4326).
 
-This is the table every view and export starts from.  Its properties are those of DEVELOPERS.md:
+This is the table every view and export starts from (:func:`load_features` builds it for one plan).  Its properties are those of DEVELOPERS.md:
 ``id, name, category, county, county_name, designation, places, attributes, precision, source`` — plus
 ``reason`` (why an item is not located, or how it was) for the panels.  Unlocated and county-wide entities
 are rows with an empty geometry, never a fake point.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 import config
+from geo.resolve import resolve_plan
+from plan.loader import load_plan
 from plan.model import Entity, Plan
 
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -32,13 +37,19 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 
 
 class LocationLike(Protocol):
-    entity_id: str
-    geometry: BaseGeometry | None
-    precision: str
-    reason: str | None
+    """What :func:`plan_features` needs of a location (:class:`geo.resolve.Location` has it)."""
+
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def geometry(self) -> BaseGeometry | None: ...
+    @property
+    def precision(self) -> str: ...
+    @property
+    def reason(self) -> str | None: ...
 
 
-def feature_properties(plan: Plan, entity: Entity, precision: str, reason: str | None) -> dict[str, Any]:
+def feature_properties(plan: Plan, entity: Entity, *, precision: str, reason: str | None) -> dict[str, Any]:
     """The exported properties of one entity (JSON-friendly: lists and dicts, no custom objects)."""
     return {
         "id": entity.id,
@@ -65,14 +76,38 @@ def plan_features(plan: Plan, locations: Iterable[LocationLike]) -> gpd.GeoDataF
     geoms = []
     for entity in plan.entities:
         loc = by_id.get(entity.id)
+        reason: str | None
         if loc is None:
             precision, reason, geom = "unlocated", "未进行定位", None
         else:
             precision, reason, geom = loc.precision, loc.reason, loc.geometry
         if precision not in config.PRECISIONS:
             raise ValueError(f"{entity.id}: unknown precision {precision!r}")
-        rows.append(feature_properties(plan, entity, precision, reason))
+        rows.append(feature_properties(plan, entity, precision=precision, reason=reason))
         geoms.append(geom if geom is not None and not geom.is_empty else None)
     frame = gpd.GeoDataFrame(rows, columns=list(FEATURE_COLUMNS), geometry=geoms, crs=config.WGS84)
     return frame
 
+
+def located_mask(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Rows that have a geometry to draw (not missing, not empty)."""
+    geoms = frame.geometry
+    return geoms.notna() & ~geoms.is_empty
+
+
+def load_features(
+    county: str, *, plans_dir: Path | None = None, seeds_dir: Path | None = None
+) -> tuple[Plan, gpd.GeoDataFrame]:
+    """The plan of ``county`` and its feature table (EPSG:4326, one row per entity, plan order).
+
+    Pure and uncached: the Streamlit edge caches it.
+
+    Raises
+    ------
+    plan.model.PlanDataError
+        The plan file is missing or invalid.
+    geo.errors.GeoDataError
+        Boundaries, gazetteer or overrides cannot be read.
+    """
+    plan = load_plan(county, plans_dir, seeds_dir)
+    return plan, plan_features(plan, resolve_plan(plan))

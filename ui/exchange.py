@@ -1,12 +1,10 @@
-"""Streamlit panel for GIS exchange: downloads, the presentation PNG, and importing/matching GIS-team layers.
+"""The 导出与导入 tab: downloads, the presentation PNG, and importing/matching GIS-team layers.
 
-The only Streamlit code of the exchange feature; everything it does is a plain function of :mod:`gisio`.
-``app.py`` calls :func:`render_exchange` and, if it returns an imported layer, shows it on its map::
-
-    imported = render_exchange(features, shown, title=plan.title, county=code, boundaries=bnd)
-    if imported is not None:
-        imported_layer(imported.gdf, label_field=imported.name_field).add_to(fmap)
+Everything it does is a plain function of :mod:`gisio` (and :mod:`layers.htmlmap` for the offline HTML map).
+``app.py`` calls :func:`render_exchange` and, if it returns an imported layer, shows it on its map.  Widget keys
+are declared once, in :class:`Keys`, with a prefix so that the panel could be placed twice.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,29 +14,49 @@ import pandas as pd
 import streamlit as st
 
 import config
+from geo.crs import crs_label, known_crs
 from geo.errors import GeoDataError
 from gisio.errors import GisIOError
 from gisio.export import FORMATS, crs_choices, export_bytes
-from gisio.importer import (
-    METHOD_LABELS,
-    SUPPORTED_TEXT,
-    ImportResult,
-    best_matches,
-    match_by_name,
-    read_upload,
-    save_matches,
-)
+from gisio.match import METHOD_LABELS, best_matches, match_by_name, save_matches
+from gisio.normalise import ImportResult
 from gisio.png import render_png_bytes
+from gisio.read import SUPPORTED_TEXT, read_upload
+from layers.htmlmap import map_html
+from ui import data
 
-_SOURCE_CRS: dict[str, str] = {
-    "": "自动识别",
-    "wgs84": "WGS84 经纬度（GPS、天地图）",
-    "cgcs2000": "CGCS2000 经纬度（EPSG:4490）",
-    "gcj02": "GCJ-02（高德、腾讯地图坐标）",
-    **{codes["no_prefix"]: f"CGCS2000 3度带第{z}带 无带号（{codes['no_prefix']}）" for z, codes in config.GK_ZONES.items()},
-    **{codes["prefix"]: f"CGCS2000 3度带第{z}带 带带号（{codes['prefix']}）" for z, codes in config.GK_ZONES.items()},
-    "EPSG:3857": "Web 墨卡托（EPSG:3857）",
-}
+
+class Keys:
+    """The session-state keys of one exchange panel (``prefix`` tells two panels apart)."""
+
+    def __init__(self, prefix: str = "gisio") -> None:
+        self.prefix = prefix
+        self.format = f"{prefix}-fmt"
+        self.scope = f"{prefix}-scope"
+        self.crs = f"{prefix}-crs"
+        self.make = f"{prefix}-make"
+        self.download = f"{prefix}-download"
+        self.download_button = f"{prefix}-dl"
+        self.png_size = f"{prefix}-size"
+        self.png_make = f"{prefix}-png"
+        self.png_data = f"{prefix}-png-data"
+        self.png_download = f"{prefix}-png-dl"
+        self.upload = f"{prefix}-upload"
+        self.saved_message = f"{prefix}-saved-msg"
+        self.source_crs = f"{prefix}-src-crs"
+        self.encoding = f"{prefix}-enc"
+        self.imported = f"{prefix}-imported"  # outlives the upload widget (a closed tab drops the widget)
+        self.forget = f"{prefix}-forget"
+        self.name_field = f"{prefix}-name-field"
+        self.matches = f"{prefix}-matches"
+        self.save = f"{prefix}-save"
+
+
+AUTO_CRS = ""  # the import CRS choice "detect it"
+
+
+def source_crs_label(code: str) -> str:
+    return "自动识别" if code == AUTO_CRS else crs_label(code)
 
 
 def render_exchange(
@@ -49,7 +67,7 @@ def render_exchange(
     county: str,
     boundaries: gpd.GeoDataFrame | None = None,
     indicators: pd.DataFrame | None = None,
-    key: str = "gisio",
+    keys: Keys | None = None,
     on_saved: Callable[[], None] | None = None,
 ) -> ImportResult | None:
     """Draw the exchange panel (tabs: 导出 / 演示图 / 导入与匹配).
@@ -66,10 +84,10 @@ def render_exchange(
         County boundaries (display level is fine).
     indicators
         Indicator table for the GeoPackage export.
-    key
-        Prefix of widget keys (to place the panel twice).
+    keys
+        The panel's widget keys (default: prefix ``gisio``).
     on_saved
-        Called after matches were saved to the overrides file (default: ``st.cache_data.clear()``, so the app
+        Called after matches were saved to the overrides file (default: :func:`ui.data.clear`, so the app
         reloads locations).
 
     Returns
@@ -77,14 +95,16 @@ def render_exchange(
     ImportResult or None
         The imported layer (EPSG:4326) to show on the map, if a file was imported.
     """
+    keys = keys or Keys()
     tab_export, tab_png, tab_import = st.tabs(["导出", "演示图", "导入与匹配"])
     with tab_export:
-        render_export(features, shown, title=title, boundaries=boundaries, indicators=indicators, key=key)
+        render_export(features, shown, title=title, boundaries=boundaries, indicators=indicators, keys=keys)
     with tab_png:
-        render_png_panel(shown if shown is not None else features, title=title, county=county,
-                         boundaries=boundaries, key=key)  # fmt: skip
+        render_png_panel(
+            shown if shown is not None else features, title=title, county=county, boundaries=boundaries, keys=keys
+        )
     with tab_import:
-        return render_import(features, boundaries=boundaries, key=key, on_saved=on_saved)
+        return render_import(features, boundaries=boundaries, keys=keys, on_saved=on_saved)
 
 
 def render_export(
@@ -94,88 +114,103 @@ def render_export(
     title: str,
     boundaries: gpd.GeoDataFrame | None,
     indicators: pd.DataFrame | None,
-    key: str,
+    keys: Keys,
 ) -> None:
     """Format, scope (current filter or all) and CRS; a button prepares the file, then a download button."""
-    fmt = st.selectbox("格式", list(FORMATS), format_func=lambda f: FORMATS[f].label, key=f"{key}-fmt")
+    fmt = st.selectbox("格式", list(FORMATS), format_func=lambda f: FORMATS[f].label, key=keys.format)
     scope_options = ["shown", "all"] if shown is not None else ["all"]
     labels = {"shown": f"当前筛选（{len(shown) if shown is not None else 0} 项）", "all": f"全部（{len(features)} 项）"}
-    scope = st.radio("范围", scope_options, horizontal=True, key=f"{key}-scope", format_func=labels.get)
+    scope = st.radio("范围", scope_options, horizontal=True, key=keys.scope, format_func=labels.get)
     chosen = shown if scope == "shown" and shown is not None else features
     choices = crs_choices(features, boundaries)
+    crs: str | None = config.WGS84
     if FORMATS[fmt].wgs84_only:
-        crs = config.WGS84
         st.caption(f"{FORMATS[fmt].label} 固定使用 WGS84 经纬度。")
     else:
-        crs = st.selectbox("坐标系", [c for c, _ in choices], format_func=dict(choices).get, key=f"{key}-crs")
-    if st.button("生成文件", key=f"{key}-make"):
+        labels_of = dict(choices)
+        crs = st.selectbox("坐标系", list(labels_of), format_func=lambda c: labels_of[c], key=keys.crs)
+    if st.button("生成文件", key=keys.make):
         try:
             with st.spinner("正在生成…"):
-                data, name, mime = export_bytes(chosen, fmt, crs=crs, boundaries=boundaries, indicators=indicators,
-                                                title=title)  # fmt: skip
+                payload, name, mime = export_bytes(
+                    chosen,
+                    fmt,
+                    crs=crs,
+                    boundaries=boundaries,
+                    indicators=indicators,
+                    title=title,
+                    html=map_html(chosen, boundaries=boundaries, title=title) if fmt == "html" else None,
+                )
         except GisIOError as exc:
             st.error(str(exc))
             return
-        st.session_state[f"{key}-download"] = (data, name, mime)
-    prepared = st.session_state.get(f"{key}-download")
+        st.session_state[keys.download] = (payload, name, mime)
+    prepared = st.session_state.get(keys.download)
     if prepared:
-        data, name, mime = prepared
-        st.download_button(f"下载 {name}（{len(data) / 1024:.0f} KB）", data, file_name=name, mime=mime,
-                           key=f"{key}-dl")  # fmt: skip
+        payload, name, mime = prepared
+        st.download_button(
+            f"下载 {name}（{len(payload) / 1024:.0f} KB）", payload, file_name=name, mime=mime, key=keys.download_button
+        )
         if fmt == "shp":
             st.caption("Shapefile 字段名最长 10 个字符，超长文字截断：字段对照见 zip 中的 FIELDS.txt。")
 
 
 def render_png_panel(
-    features: gpd.GeoDataFrame, *, title: str, county: str, boundaries: gpd.GeoDataFrame | None, key: str
+    features: gpd.GeoDataFrame, *, title: str, county: str, boundaries: gpd.GeoDataFrame | None, keys: Keys
 ) -> None:
     """The presentation PNG of ``features`` (what the map shows), with a progress bar while it renders."""
-    size = st.radio("尺寸", ["1920x1080", "a4"], horizontal=True, key=f"{key}-size",
-                    format_func={"1920x1080": "幻灯片 1920×1080", "a4": "A4 横向 300 dpi"}.get)  # fmt: skip
-    if st.button("生成演示图", key=f"{key}-png"):
+    size = st.radio(
+        "尺寸",
+        ["1920x1080", "a4"],
+        horizontal=True,
+        key=keys.png_size,
+        format_func={"1920x1080": "幻灯片 1920×1080", "a4": "A4 横向 300 dpi"}.get,
+    )
+    if st.button("生成演示图", key=keys.png_make):
         bar = st.progress(0.0, text="准备…")
         try:
-            data = render_png_bytes(
-                features, title=title, boundaries=boundaries, county=county, size=size,
+            png = render_png_bytes(
+                features,
+                title=title,
+                boundaries=boundaries,
+                county=county,
+                size=size,
                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-            )  # fmt: skip
+            )
         except GisIOError as exc:
             bar.empty()
             st.error(str(exc))
             return
-        st.session_state[f"{key}-png-data"] = data
-    data = st.session_state.get(f"{key}-png-data")
-    if data:
-        st.image(data, use_container_width=True)
-        st.download_button("下载 PNG", data, file_name=f"rrmap_{county}.png", mime="image/png", key=f"{key}-png-dl")
+        st.session_state[keys.png_data] = png
+    shown_png: bytes | None = st.session_state.get(keys.png_data)
+    if shown_png:
+        st.image(shown_png, use_container_width=True)
+        st.download_button(
+            "下载 PNG", shown_png, file_name=f"rrmap_{county}.png", mime="image/png", key=keys.png_download
+        )
 
 
-def imported_key(key: str) -> str:
-    """Session-state key of the imported layer: it outlives the upload widget (a closed tab drops the widget)."""
-    return f"{key}-imported"
-
-
-def stored_import(key: str = "gisio") -> ImportResult | None:
+def stored_import(keys: Keys | None = None) -> ImportResult | None:
     """The layer imported in this session (shown on the map while the exchange tab is closed), if any."""
-    stored = st.session_state.get(imported_key(key))
+    stored = st.session_state.get((keys or Keys()).imported)
     return stored[1] if stored else None
 
 
-def _forget_import(key: str) -> None:
-    st.session_state.pop(imported_key(key), None)
+def _forget_import(keys: Keys) -> None:
+    st.session_state.pop(keys.imported, None)
 
 
-def _on_upload_change(key: str) -> None:
+def _on_upload_change(keys: Keys) -> None:
     # The user removed the file (its × in the uploader): the layer leaves the map too.
-    if st.session_state.get(f"{key}-upload") is None:
-        _forget_import(key)
+    if st.session_state.get(keys.upload) is None:
+        _forget_import(keys)
 
 
 def render_import(
     features: gpd.GeoDataFrame,
     *,
     boundaries: gpd.GeoDataFrame | None,
-    key: str,
+    keys: Keys,
     on_saved: Callable[[], None] | None,
 ) -> ImportResult | None:
     """Upload with CRS/encoding choice; shows what was detected and repaired, then the matching table.
@@ -186,34 +221,39 @@ def render_import(
     # No `type=` filter: Streamlit would refuse other files itself, in English, and hide read_upload's Chinese
     # messages (e.g. "zip the .shp with its .shx/.dbf/.prj"); read_upload checks the type.
     upload = st.file_uploader(
-        f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）", help=f"支持 {SUPPORTED_TEXT}", key=f"{key}-upload",
-        on_change=_on_upload_change, args=(key,),
-    )  # fmt: skip
-    saved_msg = st.session_state.pop(f"{key}-saved-msg", None)
+        f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）",
+        help=f"支持 {SUPPORTED_TEXT}",
+        key=keys.upload,
+        on_change=_on_upload_change,
+        args=(keys,),
+    )
+    saved_msg = st.session_state.pop(keys.saved_message, None)
     if saved_msg:
         st.success(saved_msg)
     col1, col2 = st.columns(2)
-    crs = col1.selectbox("坐标系", list(_SOURCE_CRS), format_func=_SOURCE_CRS.get, key=f"{key}-src-crs")
-    encoding = col2.selectbox("属性编码", ["", "UTF-8", "GBK"], format_func=lambda e: e or "自动识别",
-                              key=f"{key}-enc")  # fmt: skip
-    stored = st.session_state.get(imported_key(key))
+    crs = col1.selectbox("坐标系", [AUTO_CRS, *known_crs()], format_func=source_crs_label, key=keys.source_crs)
+    encoding = col2.selectbox(
+        "属性编码", ["", "UTF-8", "GBK"], format_func=lambda e: e or "自动识别", key=keys.encoding
+    )
+    stored = st.session_state.get(keys.imported)
     if upload is not None:
         signature = (upload.name, upload.size, crs, encoding)
         if stored is None or stored[0] != signature:
             try:
-                result = read_upload(upload.getvalue(), upload.name, crs=crs or None, encoding=encoding or None,
-                                     boundaries=boundaries)  # fmt: skip
+                result = read_upload(
+                    upload.getvalue(), upload.name, crs=crs or None, encoding=encoding or None, boundaries=boundaries
+                )
             except GisIOError as exc:
-                _forget_import(key)
+                _forget_import(keys)
                 st.error(str(exc))
                 return None
-            st.session_state[imported_key(key)] = (signature, result)
+            st.session_state[keys.imported] = (signature, result)
     elif stored is not None:
         st.caption(f"地图上显示的是本次会话已导入的 {stored[1].filename}；换坐标系或编码请重新上传该文件。")
-        st.button("移除导入图层", key=f"{key}-forget", on_click=_forget_import, args=(key,))
+        st.button("移除导入图层", key=keys.forget, on_click=_forget_import, args=(keys,))
     else:
         return None
-    result = st.session_state[imported_key(key)][1]
+    result = st.session_state[keys.imported][1]
     st.success(result.summary())
     for line in result.warnings:
         st.warning(line)
@@ -223,7 +263,7 @@ def render_import(
     if result.repairs:
         with st.expander(f"已修复 {len(result.repairs)} 个无效几何"):
             st.write("\n".join(f"- {line}" for line in result.repairs))
-    render_matching(result, features, boundaries=boundaries, key=key, on_saved=on_saved)
+    render_matching(result, features, boundaries=boundaries, keys=keys, on_saved=on_saved)
     return result
 
 
@@ -232,7 +272,7 @@ def render_matching(
     features: gpd.GeoDataFrame,
     *,
     boundaries: gpd.GeoDataFrame | None,
-    key: str,
+    keys: Keys,
     on_saved: Callable[[], None] | None,
 ) -> None:
     """Match imported points to plan entities by id/name; save the ticked ones as exact locations."""
@@ -240,8 +280,8 @@ def render_matching(
     if not columns:
         return
     default = columns.index(result.name_field) if result.name_field in columns else 0
-    name_field = st.selectbox("名称字段", columns, index=default, key=f"{key}-name-field")
-    matches, notes = match_by_name(result, features, name_field)
+    name_field = st.selectbox("名称字段", columns, index=default, key=keys.name_field)
+    matches, notes = match_by_name(result, features, name_field=name_field)
     for note in notes:
         st.caption(note)
     if not matches:
@@ -259,10 +299,11 @@ def render_matching(
             "纬度": [m.lat for m in matches],
         }
     )
-    edited = st.data_editor(table, disabled=[c for c in table.columns if c != "采用"], hide_index=True,
-                            key=f"{key}-matches")  # fmt: skip
+    edited = st.data_editor(
+        table, disabled=[c for c in table.columns if c != "采用"], hide_index=True, key=keys.matches
+    )
     chosen = [m for m, take in zip(matches, edited["采用"]) if take]
-    if st.button(f"保存 {len(chosen)} 个精确坐标", key=f"{key}-save", disabled=not chosen):
+    if st.button(f"保存 {len(chosen)} 个精确坐标", key=keys.save, disabled=not chosen):
         duplicates = {m.entity_id for m in chosen if sum(o.entity_id == m.entity_id for o in chosen) > 1}
         if duplicates:
             st.error(f"同一规划条目选了多个点：{'、'.join(sorted(duplicates))}，请只保留一个")
@@ -273,6 +314,6 @@ def render_matching(
             st.error(str(exc))
             return
         # Rerun the whole page so the map and tables already place the saved items; say so after the rerun.
-        st.session_state[f"{key}-saved-msg"] = f"已保存 {len(saved)} 个精确坐标到 {config.OVERRIDES_PATH.name}"
-        (on_saved or st.cache_data.clear)()
+        st.session_state[keys.saved_message] = f"已保存 {len(saved)} 个精确坐标到 {config.OVERRIDES_PATH.name}"
+        (on_saved or data.clear)()
         st.rerun()

@@ -3,27 +3,31 @@
 The first tab a planner sees.  It is Markdown on purpose (no data grid, no chart): the page's first paint then
 needs no extra front-end code, so the map draws sooner; the attribute table is one tab away.
 """
+
 from __future__ import annotations
 
-import re
+from typing import NamedTuple
 
 import geopandas as gpd
 
 import config
 from plan.model import Plan
-
-# Characters with a meaning in (GitHub-flavoured) Markdown, escaped so text from a file shows as written.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+from present.markup import md
 
 PRECISION_ORDER = ("exact", "town", "multi_town", "schematic", "county", "unlocated")
 
 
-def md(value: object) -> str:
-    """Text from a data file for Markdown: special characters escaped, line breaks as spaces."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+class LocatingCount(NamedTuple):
+    """How well one category of a plan is located."""
+
+    category: str
+    total: int
+    on_map: int
+    countywide: int
+    unlocated: int
 
 
-def category_counts(features: gpd.GeoDataFrame) -> list[tuple[str, int, int, int, int]]:
+def locating_counts(features: gpd.GeoDataFrame) -> list[LocatingCount]:
     """Per category (in the legend's order): total, drawn on the map, county-wide, unlocated."""
     counts: dict[str, list[int]] = {}
     rows = zip(features["category"].tolist(), features.geometry.isna().tolist(), features["precision"].tolist())
@@ -35,7 +39,7 @@ def category_counts(features: gpd.GeoDataFrame) -> list[tuple[str, int, int, int
         elif precision == "county":
             c[2] += 1
     order = [c for c in config.CATEGORIES if c in counts] + sorted(c for c in counts if c not in config.CATEGORIES)
-    return [(c, t, m, w, t - m - w) for c in order for t, m, w in [counts[c]]]
+    return [LocatingCount(c, t, m, w, t - m - w) for c in order for t, m, w in [counts[c]]]
 
 
 def overview_markdown(plan: Plan, features: gpd.GeoDataFrame, shown_count: int | None = None) -> str:
@@ -46,7 +50,7 @@ def overview_markdown(plan: Plan, features: gpd.GeoDataFrame, shown_count: int |
     plan
         The plan of the view.
     features
-        Its whole feature table (:func:`layers.features.plan_features`).
+        Its whole feature table (:func:`geo.features.plan_features`).
     shown_count
         How many rows the current filter shows (``None``: not filtered).
     """
@@ -57,7 +61,7 @@ def overview_markdown(plan: Plan, features: gpd.GeoDataFrame, shown_count: int |
         f"来源文本：`data/seeds/{plan.seed}`（每个要素均注明章节、行号与原文引文）",
         "",
     ]
-    rows = category_counts(features)
+    rows = locating_counts(features)
     total = sum(r[1] for r in rows)
     on_map = sum(r[2] for r in rows)
     countywide = sum(r[3] for r in rows)

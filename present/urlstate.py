@@ -2,6 +2,7 @@
 
 ``layers`` absent means every category; ``layers=none`` means none.  Unknown values are dropped, never fatal.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ NONE = "none"
 class ViewState:
     county: str
     layers: tuple[str, ...] = field(default_factory=lambda: tuple(config.CATEGORIES))
-    selected: str | None = None   # "f:<entity id>", "t:<town>" or "d:<adcode>"
+    selected: str | None = None  # "f:<entity id>", "t:<town>" or "d:<adcode>"
     basemap: str = "none"
 
 
@@ -28,9 +29,11 @@ def _first(value: str | Sequence[str] | None) -> str | None:
     return value[0] if value else None
 
 
-def parse_state(params: Mapping[str, str | Sequence[str]], available: Sequence[str], basemaps: Sequence[str]) -> ViewState:
+def parse_state(
+    params: Mapping[str, str | Sequence[str]], available: Sequence[str], basemaps: Sequence[str]
+) -> ViewState:
     """State from query parameters; ``available`` adcodes with a plan (municipality first)."""
-    county = _first(params.get("county"))
+    county = _first(params.get("county")) or ""
     if county not in available:
         county = available[0] if available else config.MUNICIPAL_ADCODE
     raw_layers = _first(params.get("layers"))

@@ -1,0 +1,78 @@
+"""The page around the parts: configuration, the header, the layout (map above the tabs) and data errors.
+
+``app.py`` composes the page from these and the other :mod:`ui` modules without touching Streamlit itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.lib.mutable_tab_container import TabContainer
+
+from geo.errors import GeoDataError
+from plan.model import PlanDataError
+from present.countyview import CountyView
+from present.markup import esc
+from ui import data, tabs
+
+
+def configure() -> None:
+    """Page title, icon and wide layout (the first Streamlit call of a run)."""
+    st.set_page_config(page_title="乡村振兴规划一张图", page_icon="🗺️", layout="wide")
+
+
+def no_plans() -> None:
+    st.error("data/plans 下没有规划数据文件，请先添加规划数据（见 data/SCHEMA.md）。")
+
+
+def load_view(county: str) -> CountyView | None:
+    """The cached view of a plan, or None after saying in Chinese what is wrong with its data."""
+    try:
+        return data.county_view(county)
+    except PlanDataError as exc:
+        st.error(f"规划数据有误，无法显示该视图：\n\n{exc}")
+    except GeoDataError as exc:
+        st.error(f"地理数据有误：{exc}")
+    return None
+
+
+def load_boundaries() -> gpd.GeoDataFrame | None:
+    """Display-level boundaries, or None (with a warning) when the boundary files cannot be read."""
+    try:
+        return data.boundaries()
+    except GeoDataError as exc:
+        st.warning(f"行政区划边界不可用：{exc}")
+        return None
+
+
+def render_header(view: CountyView, shown_count: int) -> None:
+    plan = view.plan
+    st.html(
+        f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">{esc(plan.title)}</div>'
+        f'<div style="color:#666">{esc(plan.issuer or "")} {esc(plan.period or "")} · 共 {len(view.features)} 项规划要素'
+        f"，当前显示 {shown_count} 项</div>"
+    )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the parts go: the map (with its panel) above the tabs; each tab runs only while open."""
+
+    map_slot: DeltaGenerator
+    overview: TabContainer
+    table: TabContainer
+    unlocated: TabContainer
+    indicators: TabContainer
+    comparison: TabContainer
+    exchange: TabContainer
+
+    @classmethod
+    def create(cls) -> Layout:
+        # The map slot comes first on the page but is filled after an open exchange tab has run (a new upload
+        # shows on the map in the same run).
+        map_slot = st.container()
+        parts = st.tabs(list(tabs.TAB_LABELS), key=tabs.Key.TABS, on_change="rerun")
+        return cls(map_slot, *parts)
