@@ -495,6 +495,27 @@ def finish_layer(
     )
 
 
+# GEOS's reasons in planner's words (the GEOS text stays in brackets for GIS staff).
+_REASONS = {
+    "Ring Self-intersection": "边界自身打结",
+    "Self-intersection": "边界自相交（如“8”字形的蝴蝶面）",
+    "Hole lies outside shell": "内环（洞）在外环之外",
+    "Nested shells": "外环互相嵌套",
+    "Interior is disconnected": "面被内环切成了几块",
+    "Too few points in geometry component": "点数太少",
+    "Invalid Coordinate": "坐标无效",
+    "Nested holes": "内环互相嵌套",
+    "Duplicate Rings": "有重复的环",
+}
+
+
+def _reason(geom: BaseGeometry) -> str:
+    text = str(shapely.is_valid_reason(geom))
+    head = text.split("[", 1)[0].strip()
+    words = _REASONS.get(head)
+    return f"{words}；{text}" if words else text
+
+
 _KIND_WORDS = {
     "Polygon": "面",
     "MultiPolygon": "多面",
@@ -518,7 +539,7 @@ def _repair(gdf: gpd.GeoDataFrame, labels: Sequence[str]) -> list[str]:
     for i in map(int, np.flatnonzero(~valid)):
         checkpoint()
         geom = geoms[i]
-        reason = shapely.is_valid_reason(geom)
+        reason = _reason(geom)
         fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
         if fixed.is_empty:
             geoms[i] = None

@@ -423,7 +423,9 @@ def map_view(
     fmap = base_map(boundary_layers, static.legend, basemap=static.basemap, tianditu_key=tianditu_key, fit=fit)
     ring = selected if focus else None
     groups = overlay_groups(drawn, towns, ring)
-    groups += list(extra_groups)
+    for j, group in enumerate(extra_groups):
+        stable_ids(group, f"x{j}x")  # same layer, same JS: st_folium does not redraw it on every rerun
+        groups.append(group)
     center, zoom = focus_view(ring) if focus else (None, None)
     if town_focus is not None:
         lon, lat = town_focus
