@@ -6,8 +6,8 @@ Shapefile: the ``.shp`` is as long as its header says, every record the ``.shx``
 otherwise rows would be lost or attributes shifted, so the file is refused.
 
 GeoPackage (opened read-only with Python's sqlite3, every query interrupted at the import deadline): a layer that
-is a database *view* is refused (a view can be defined to produce rows without end — a "view bomb" — and runs a
-query we do not control); a layer whose ``srs_id`` is not defined in ``gpkg_spatial_ref_sys`` (or is the
+is a database *view* is never read (a view can be defined to produce rows without end — a "view bomb" — and runs a
+query we do not control): it is skipped with a note, and a file of views only is refused; a layer whose ``srs_id`` is not defined in ``gpkg_spatial_ref_sys`` (or is the
 "undefined" 0/-1) gets a note, and its CRS is then decided from the coordinates; features and fields are counted
 against the limits.
 """
@@ -127,7 +127,7 @@ def inspect_gpkg(path: Path, name: str, limits: ImportLimits) -> GpkgInfo:
     Raises
     ------
     ImportRejected
-        A layer is a view (code ``gpkg_view``), over a limit, or the file is not a readable database.
+        Every layer is a view (code ``gpkg_view``), over a limit, or the file is not a readable database.
     """
     info = GpkgInfo()
     try:
@@ -145,16 +145,14 @@ def inspect_gpkg(path: Path, name: str, limits: ImportLimits) -> GpkgInfo:
         ).fetchall()
         defined = {r[0] for r in conn.execute("SELECT srs_id FROM gpkg_spatial_ref_sys")}
         total = 0
+        views: list[str] = []
         for table, data_type, srs_id in contents:
             if data_type != "features":
                 continue  # attribute tables and tiles are not read
             kind = tables.get(table)
             if kind == "view":
-                raise ImportRejected(
-                    f"“{name}”的图层“{table}”是数据库视图（view），不是存放数据的表：视图会在读取时执行任意查询"
-                    "（可能无休止地生成记录），出于安全不读取视图。请在 GIS 软件中把它导出为普通图层后再上传",
-                    "gpkg_view",
-                )
+                views.append(str(table))
+                continue
             if kind != "table":
                 continue  # GDAL reports a layer whose table is missing
             info.layers.append(str(table))
@@ -166,6 +164,15 @@ def inspect_gpkg(path: Path, name: str, limits: ImportLimits) -> GpkgInfo:
             check_fields(max(len(columns) - 2, 0), name, limits, where=f"的图层“{table}”")  # minus fid, geometry
             total += conn.execute(f"SELECT count(*) FROM {_quote(str(table))}").fetchone()[0]
             check_features(total, name, limits)
+        if views:
+            shown = "、".join(f"“{v}”" for v in views[:5])
+            why = (
+                f"图层 {shown} 是数据库视图（view），不是存放数据的表：视图在读取时执行文件里写好的查询"
+                "（可能无休止地生成记录），出于安全不读取视图"
+            )
+            if not info.layers:
+                raise ImportRejected(f"“{name}”的{why}。请在 GIS 软件中把它导出为普通图层后再上传", "gpkg_view")
+            info.notes.append(f"{why}，已跳过；其余图层照常导入")
     except sqlite3.OperationalError as exc:
         if "interrupted" in str(exc):
             checkpoint()  # raises the timeout refusal

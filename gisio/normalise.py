@@ -71,7 +71,7 @@ class ImportResult:
         if enc and others:
             enc += f"（也可按 {'、'.join(others)} 解码）"
         return (
-            f"{short_name(self.filename, 60)}：{len(self.gdf)} 个要素（{located} 个有几何），"
+            f"{short_name(self.filename, 60)}：{len(self.gdf):,} 个要素（{located:,} 个有几何），"
             f"坐标系 {crs_label(self.source_crs)}（{origin}）{enc}"
         )
 
@@ -548,7 +548,7 @@ def _repair(gdf: gpd.GeoDataFrame, labels: Sequence[str]) -> list[str]:
         geoms[i] = fixed
         parts = shapely.get_num_geometries(fixed)
         became = _KIND_WORDS.get(fixed.geom_type, fixed.geom_type)
-        what = f"{parts} 个部分的{became}" if parts > 1 else became
+        what = f" {parts} 个部分的{became}" if parts > 1 else became
         report.append(f"{labels[i]}：几何无效（{reason}），已自动修复为{what}")
     gdf["geometry"] = geoms
     return report
