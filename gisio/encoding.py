@@ -119,7 +119,7 @@ def _decodes(raw: bytes, label: str) -> str | None:
         return None
 
 
-def detect(raw: bytes, name: str = "", declared: str | None = None, declared_by: str = "") -> EncodingGuess:
+def detect(raw: bytes, name: str = "", *, declared: str | None = None, declared_by: str = "") -> EncodingGuess:
     """The encoding of ``raw`` (a text file, or a DBF's names and text fields), with the other candidates.
 
     Parameters

@@ -300,7 +300,7 @@ def read_features(doc: Any, name: str, limits: ImportLimits) -> GeoJsonRows:
         def label(n: int = n, fid: Any = fid, props: dict[str, Any] = props) -> str:
             return feature_label(n, fid, props.get("name"))
 
-        check_name_length(props.get("name"), f"第 {n} 个要素", name, limits)
+        check_name_length(props.get("name"), name, limits, label=f"第 {n} 个要素")
         if nonfinite:
             nonfinite_in.append(f"{label()}的 {'、'.join(sorted(set(nonfinite)))}")
         if big:
@@ -335,7 +335,7 @@ def read_features(doc: Any, name: str, limits: ImportLimits) -> GeoJsonRows:
         out.geoms.append(geom)
     if len(vertices) and max(vertices) > limits.vertices_per_geometry or sum(vertices) > limits.vertices:
         labels = [feature_label(i + 1, r.get("id"), r.get("name")) for i, r in enumerate(out.rows)]
-        check_vertices(vertices, labels, name, limits)
+        check_vertices(vertices, name, limits, labels=labels)
     if point_rows:
         points = shapely.points(np.asarray(point_xy, dtype=float))
         for at, point in zip(point_rows, points):

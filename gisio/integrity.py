@@ -45,7 +45,7 @@ def _main_header_length(path: Path) -> tuple[int, int]:
     return struct.unpack(">i", head[24:28])[0] * 2, size
 
 
-def check_shapefile(shp: Path, shx: Path, dbf: Path, name: str) -> int:
+def check_shapefile(shp: Path, shx: Path, dbf: Path, *, name: str) -> int:
     """Refuse a truncated or inconsistent Shapefile; return its record count.
 
     Raises

@@ -118,13 +118,15 @@ def check_features(count: int, name: str, limits: ImportLimits) -> None:
         raise _over(f"“{name}”有 ", count, limits.features, "个要素", "RRMAP_MAX_FEATURES", "too_many_features")
 
 
-def check_fields(count: int, name: str, limits: ImportLimits, where: str = "") -> None:
+def check_fields(count: int, name: str, limits: ImportLimits, *, where: str = "") -> None:
     """Refuse more than ``limits.fields`` attribute columns (code ``too_many_fields``); ``where``: e.g. a layer."""
     if count > limits.fields:
         raise _over(f"“{name}”{where}有 ", count, limits.fields, "个属性字段", "RRMAP_MAX_FIELDS", "too_many_fields")
 
 
-def check_vertices(counts: Iterable[int], labels: Sequence[str] | None, name: str, limits: ImportLimits) -> None:
+def check_vertices(
+    counts: Iterable[int], name: str, limits: ImportLimits, *, labels: Sequence[str] | None = None
+) -> None:
     """Refuse a geometry over ``limits.vertices_per_geometry`` vertices or a layer over ``limits.vertices``.
 
     ``counts`` are the vertex counts per feature (``labels`` name them; default "第 n 个要素").
@@ -146,7 +148,7 @@ def check_vertices(counts: Iterable[int], labels: Sequence[str] | None, name: st
         raise _over(f"“{name}”共有 ", total, limits.vertices, "个顶点", "RRMAP_MAX_VERTICES", "too_many_vertices")
 
 
-def check_name_length(value: object, label: str, name: str, limits: ImportLimits) -> None:
+def check_name_length(value: object, name: str, limits: ImportLimits, *, label: str) -> None:
     """Refuse a feature name longer than ``limits.name_chars`` characters (code ``name_too_long``)."""
     if isinstance(value, str) and len(value) > limits.name_chars:
         raise _over(

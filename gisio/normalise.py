@@ -293,7 +293,7 @@ def _examples(labels: Sequence[str], picks: Iterable[int], limit: int = 5) -> st
 def _check_geometries(gdf: gpd.GeoDataFrame, name: str, labels: Sequence[str], limits: ImportLimits) -> list[str]:
     """Vertex limits, NaN/Inf refused, empty geometries turned into none; the warnings to show."""
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    check_vertices(shapely.get_num_coordinates(geoms), labels, name, limits)
+    check_vertices(shapely.get_num_coordinates(geoms), name, limits, labels=labels)
     present = np.array([g is not None for g in geoms], dtype=bool)
     if present.any():
         coords, index = shapely.get_coordinates(geoms[present], return_index=True)
@@ -341,7 +341,7 @@ def _check_names(gdf: gpd.GeoDataFrame, name_field: str | None, name: str, limit
     lengths = np.array([len(v) if isinstance(v, str) else 0 for v in gdf[name_field]], dtype=np.int64)
     if len(lengths) and int(lengths.max()) > limits.name_chars:
         i = int(lengths.argmax())
-        check_name_length(gdf[name_field].iloc[i], f"第 {i + 1} 个要素", name, limits)
+        check_name_length(gdf[name_field].iloc[i], name, limits, label=f"第 {i + 1} 个要素")
 
 
 def _declared(raw: RawLayer) -> str:

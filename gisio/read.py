@@ -595,7 +595,7 @@ def _read_shapefiles(
                 f"“{name}”中的 {shp.name} 缺少 {'、'.join(missing)} 文件：请把整套文件一起打包", "shp_incomplete"
             )
         assert dbf is not None and shx is not None
-        records = check_shapefile(shp, shx, dbf, name)
+        records = check_shapefile(shp, shx, dbf, name=name)
         total += records
         check_features(total, name, limits)
         check_fields(_dbf_field_count(dbf), name, limits, where=f"中的 {dbf.name} ")
