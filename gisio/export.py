@@ -30,15 +30,17 @@ from geo.atomic import atomic_write
 from geo.crs import GCJ02, crs_label, gk_crs_for, normalise_crs
 from geo.errors import GeoDataError
 from geo.features import located_mask
+from gisio.dictionary import layer_description
 from gisio.errors import GisIOError
 from gisio.geojson import write_geojson_zip
 from gisio.gpkg import write_gpkg
 from gisio.kml import kml_document
-from gisio.package import build_package
+from gisio.metadata import LayerSummary
+from gisio.package import Package, build_package
 from gisio.qgis_project import write_qgis_package
 from gisio.shapefile import write_shapefile_zip
 from gisio.tabular import check_features, write_csv
-from gisio.xlsx import write_xlsx
+from gisio.xlsx import ITEMS_SHEET, write_xlsx
 from plan.model import Plan
 
 
@@ -348,7 +350,8 @@ def export_features(
         elif fmt == "geojson":
             layers.extend(write_geojson_zip(package, features, tmp, base=base, format_label=spec.label))
         elif fmt == "kml":
-            tmp.write_bytes(kml_document(features, title, package.delivery(spec.label)))
+            summaries = [LayerSummary(x.title, x.title, x.count, layer_description(x)) for x in package.layers]
+            tmp.write_bytes(kml_document(features, title, package.delivery(spec.label, layers=summaries)))
             layers.extend(x.title for x in package.layers)
         elif fmt == "xlsx":
             layers.extend(write_xlsx(package, features, tmp, format_label=spec.label))
@@ -365,8 +368,22 @@ def export_features(
     if located < len(features):
         where = "单独的无几何图层/表" if package is not None else "空坐标的行"
         notes.append(f"{len(features) - located} 项为全县范围或无法定位，导出在{where}中")
-    items = tuple(x.name for x in package.layers) if package is not None else ()
-    return ExportResult(out, fmt, code, len(features), located, tuple(layers), tuple(notes), items)
+    return ExportResult(
+        out, fmt, code, len(features), located, tuple(layers), tuple(notes), _item_layers(fmt, layers, package)
+    )
+
+
+def _item_layers(fmt: str, written: Sequence[str], package: Package | None) -> tuple[str, ...]:
+    """The layers (tables, files, folders, sheets) of an export that hold the plan's items."""
+    if package is None:
+        return ()
+    if fmt in ("gpkg", "shp", "geojson"):  # their writers return the item layers first, in layer order
+        return tuple(written[: len(package.layers)])
+    if fmt == "kml":
+        return tuple(x.title for x in package.layers)
+    if fmt == "xlsx":
+        return (ITEMS_SHEET,)
+    return tuple(x.title for x in package.layers)  # the QGIS project names its layers by their titles
 
 
 def export_bytes(

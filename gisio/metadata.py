@@ -241,6 +241,8 @@ def iso_metadata_xml(delivery: Delivery) -> str:
         f"{delivery.title}：规划条目 {delivery.total} 项（有几何 {delivery.located} 项，"
         f"无几何 {delivery.without_geometry} 项），坐标系 {crs_label(delivery.crs)}。"
     )
+    if delivery.plans:
+        abstract += "来源规划：" + "、".join(f"《{plan.title}》" for plan in delivery.plans) + "。"
     _text(info, ["abstract"], abstract)
     for plan in delivery.plans:
         party = ET.SubElement(ET.SubElement(info, f"{{{_GMD}}}pointOfContact"), f"{{{_GMD}}}CI_ResponsibleParty")
