@@ -77,6 +77,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "notes": ("注释", "指标表的注释"),
     "line_first": ("起始行", "指标在原文文件中的起始行号"),
     "line_last": ("结束行", "指标在原文文件中的结束行号"),
+    "row": ("行号", "表中的行号（从 1 开始），便于核对与引用"),
     # the dictionary and readme tables themselves
     "table_name": ("表名", "图层或表的名称"),
     "table_title": ("表中文名", "图层或表的中文名称"),

@@ -86,6 +86,17 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a first column ``row`` (1, 2, …).
+
+    A number in the first data row is how GDAL's XLSX reader (so QGIS and ogr2ogr) tells that the first row is a
+    header; a sheet whose first data row is all text would be read with ``Field1…`` names and the header as data.
+    """
+    out = pd.DataFrame(frame).reset_index(drop=True)
+    out.insert(0, "row", range(1, len(out) + 1))
+    return out
+
+
 def _sheet(ws: Worksheet, frame: pd.DataFrame, headers: Sequence[str]) -> None:
     ws.append([_cell(h) for h in headers])
     for cell in ws[1]:
@@ -108,18 +119,18 @@ def _sheet(ws: Worksheet, frame: pd.DataFrame, headers: Sequence[str]) -> None:
 
 def write_xlsx(package: Package, features: gpd.GeoDataFrame, path: Path, *, format_label: str = "Excel") -> list[str]:
     """Write the workbook of ``package`` (``features``: the WGS84 table it was built from); returns the sheets."""
-    items = items_frame(features, package.crs)
-    sheets: dict[str, pd.DataFrame] = {ITEMS_SHEET: items, ATTRIBUTES_SHEET: package.attributes}
+    items = numbered(items_frame(features, package.crs))
+    sheets: dict[str, pd.DataFrame] = {ITEMS_SHEET: items, ATTRIBUTES_SHEET: numbered(package.attributes)}
     if package.indicators is not None and len(package.indicators):
-        sheets[INDICATORS_SHEET] = package.indicators
+        sheets[INDICATORS_SHEET] = numbered(package.indicators)
     readme = pd.DataFrame(readme_sections(package.delivery(format_label)), columns=["section", "content"])
-    sheets[README_SHEET] = readme
+    sheets[README_SHEET] = numbered(readme)
     titles = {ITEMS_SHEET: ITEMS_SHEET, ATTRIBUTES_SHEET: layer_title("attributes"), README_SHEET: README_SHEET}
     titles[INDICATORS_SHEET] = layer_title("indicators")
     rows: list[DictionaryRow] = dictionary_rows(sheets, titles)
     dictionary = pd.DataFrame(
-        [[r.table_name, r.alias, r.column_name, r.type, r.description] for r in rows],
-        columns=["工作表", "列名", "字段名", "类型", "说明"],
+        [[n, r.table_name, r.alias, r.column_name, r.type, r.description] for n, r in enumerate(rows, start=1)],
+        columns=["行号", "工作表", "列名", "字段名", "类型", "说明"],
     )
     wb = Workbook()
     first = wb.active

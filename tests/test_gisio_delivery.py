@@ -147,15 +147,15 @@ def test_workbook_lists_every_item_first_and_the_data_dictionary_second(
     assert book.sheetnames[:2] == [ITEMS_SHEET, DICTIONARY_SHEET] and "数据说明" in book.sheetnames
     items = book[ITEMS_SHEET]
     header = [c.value for c in items[1]]
-    assert header[:3] == ["编号", "名称", "类别"] and "指标1数值" in header and "坐标系" in header
-    ids = [row[0].value for row in items.iter_rows(min_row=2)]
+    assert header[:4] == ["行号", "编号", "名称", "类别"] and "指标1数值" in header and "坐标系" in header
+    ids = [row[1].value for row in items.iter_rows(min_row=2)]
     assert sorted(ids) == sorted(features["id"])
     value = items.cell(row=ids.index("g-dv-001") + 2, column=header.index("指标1数值") + 1).value
     assert value == 1.2 and isinstance(value, float)  # a number, not text
     dictionary = [[c.value for c in row] for row in book[DICTIONARY_SHEET].iter_rows(min_row=2)]
-    documented = {(r[0], r[1]) for r in dictionary}
+    documented = {(r[1], r[2]) for r in dictionary}
     assert all((ITEMS_SHEET, h) in documented for h in header)
-    assert all(r[4] for r in dictionary if r[0] == ITEMS_SHEET)  # every column described
+    assert all(r[5] for r in dictionary if r[1] == ITEMS_SHEET)  # every column described
 
 
 def test_every_exported_column_has_a_chinese_name_and_a_description(features: gpd.GeoDataFrame) -> None:
