@@ -32,6 +32,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "precision_label": ("定位精度", "定位精度的中文说明；近似位置（乡镇驻地、示意）在样式中为空心或虚线"),
     "source": ("出处", "出处（JSON：seed 原文文件、section 章节、lines 起止行号、quote 原文摘句）"),
     "reason": ("定位说明", "如何定位（如 乡镇驻地：某镇）或无法定位的原因"),
+    "location_source": ("位置来源", "位置取自的数据集及其条目（如 GeoNames 条目、河流线），或用户文件；无几何时为空"),
+    "codes": ("区划代码", "所涉地点的统计用区划代码（JSON 数组：place 地名、code 代码、official_name 规范名称）"),
     # CSV and workbook
     "lon": ("经度", "经度（度）；点要素为其位置，线、面为图形内的代表点"),
     "lat": ("纬度", "纬度（度）；点要素为其位置，线、面为图形内的代表点"),

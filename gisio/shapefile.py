@@ -46,6 +46,8 @@ SHP_FIELDS: dict[str, str] = {
     "source.lines": "src_lines",
     "source.quote": "src_quote",
     "reason": "reason",
+    "location_source": "loc_source",
+    "codes": "codes",
     **{column: column for column in figure_columns()},  # fig1_label … fig3_text: 10 characters at most
 }
 

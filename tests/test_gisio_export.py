@@ -120,6 +120,8 @@ def test_geojson_is_a_zip_of_rfc7946_layers_with_the_unlocated_items_in_their_ow
         "precision",
         "source",
         "reason",
+        "location_source",
+        "codes",
     } <= set(by_id["g-dv-001"]["properties"])
 
 
