@@ -25,7 +25,7 @@ import pyogrio
 from geo.crs import crs_label
 from gisio.dictionary import aliases, dictionary_frame, dictionary_rows, layer_description, layer_title
 from gisio.gpkg_schema import FieldDoc, MetadataRow, StyleRow, finish_gpkg, geometry_columns
-from gisio.metadata import LayerSummary, iso_metadata_xml, readme_sections, readme_text
+from gisio.metadata import APP_NAME, LayerSummary, iso_metadata_xml, readme_sections, readme_text
 from gisio.package import Package, attributes_only
 from gisio.partition import ItemLayer
 from gisio.styles import LayerStyle, boundary_style, item_style, table_style
@@ -117,7 +117,7 @@ def write_gpkg(package: Package, path: Path, *, format_label: str = "GeoPackage"
         {
             "key": ["app", "crs", "crs_label", "counties", "created", ITEM_LAYERS_KEY],
             "value_text": [
-                "乡村振兴规划一张图",
+                APP_NAME,
                 package.crs,
                 crs_label(package.crs),
                 ",".join(package.counties),

@@ -225,11 +225,12 @@ def item_style(
     for n, rule in enumerate(rules):
         kind, symbol_layers = _item_symbol_layers(layer.category, layer.family, rule.approximate)
         symbols.append(_symbol(kind, str(n), symbol_layers))
-        expression = (
-            f"{field_ref} IN ({_expression_list(rule.precisions)})" if rule.approximate or len(rules) > 1 else ""
-        )
-        if not rule.approximate and len(rules) > 1:
-            expression = "ELSE"
+        # Approximate positions are picked by precision; the other rule takes the rest ("ELSE"), or everything
+        # when it is the only rule.
+        if rule.approximate:
+            expression = f"{field_ref} IN ({_expression_list(rule.precisions)})"
+        else:
+            expression = "ELSE" if len(rules) > 1 else ""
         rule_xml.append(
             f'<rule key={quoteattr("{rule-" + str(n) + "}")} symbol="{n}" label={quoteattr(rule.label)}'
             + (f" filter={quoteattr(expression)}" if expression else "")
