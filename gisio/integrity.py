@@ -115,6 +115,7 @@ class GpkgInfo:
     layers: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     undefined_srs: set[str] = field(default_factory=set)  # layers whose CRS the file does not define
+    views: set[str] = field(default_factory=set)  # every view in the database: never read
 
 
 def _quote(identifier: str) -> str:
@@ -137,6 +138,7 @@ def inspect_gpkg(path: Path, name: str, limits: ImportLimits) -> GpkgInfo:
     conn.set_progress_handler(sqlite_progress_handler(), 10_000)
     try:
         tables = {r[0]: r[1] for r in conn.execute("SELECT name, type FROM sqlite_master")}
+        info.views = {str(n) for n, kind in tables.items() if kind == "view"}
         if "gpkg_contents" not in tables:
             return info  # not a GeoPackage of the standard kind: GDAL says what is wrong
         contents = conn.execute(

@@ -49,7 +49,7 @@ from geo.errors import GeoDataError
 from gisio import encoding as enc
 from gisio import geojson_read
 from gisio.errors import ImportRejected
-from gisio.gpkg import GPKG_META_TABLE
+from gisio.gpkg import GPKG_META_TABLE, ITEM_LAYERS_KEY
 from gisio.integrity import check_shapefile, inspect_gpkg
 from gisio.limits import ImportLimits, check_features, check_fields, check_filename, short_name
 from gisio.normalise import ImportResult, RawLayer, find_column, finish_layer
@@ -98,7 +98,7 @@ _X_COLUMNS = ("lon", "lng", "long", "longitude", "经度", "x", "东坐标", "ea
 _Y_COLUMNS = ("lat", "latitude", "纬度", "y", "北坐标", "northing", "point_y")
 
 
-_WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "几何")
+_WKT_COLUMNS = ("wkt", "geometry_wkt", "geometry", "geom", "the_geom", "几何")
 
 
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024
@@ -713,6 +713,9 @@ def _read_zip_contents(files: list[Path], name: str, encoding: str | None, kmz: 
         if full:
             _restore_truncated(raw, full[0])
         return raw
+    geojsons = sorted(by_ext.get(".geojson", []))
+    if len(geojsons) > 1:  # one file per layer (our GeoJSON delivery): together they are the layer
+        return _read_geojson_files(geojsons, name, encoding, limits)
     for ext, reader in ((".gpkg", "gpkg"), (".geojson", "geojson"), (".json", "geojson"), (".csv", "csv")):
         if by_ext.get(ext):
             path = by_ext[ext][0]
@@ -723,6 +726,33 @@ def _read_zip_contents(files: list[Path], name: str, encoding: str | None, kmz: 
                 return _read_geojson(data, path.name, encoding, limits)
             return _read_csv(data, path.name, encoding, limits)
     raise ImportRejected(f"“{name}”中没有可读取的图层（.shp、.gpkg、.geojson、.kml 或 .csv）", "zip_no_layer")
+
+
+def _read_geojson_files(paths: list[Path], name: str, encoding: str | None, limits: ImportLimits) -> RawLayer:
+    """Several GeoJSON files of one zip read as one layer (they must agree on the CRS)."""
+    parts = [_read_geojson(path.read_bytes(), path.name, encoding, limits) for path in paths]
+    crs_codes = {part.file_crs for part in parts}
+    if len(crs_codes) > 1:
+        shown = "、".join(sorted(str(c) for c in crs_codes))
+        raise ImportRejected(f"“{name}”中的各 GeoJSON 坐标系不一致（{shown}），请分开上传", "crs")
+    frames = []
+    for path, part in zip(paths, parts):
+        part.gdf["layer"] = path.stem
+        frames.append(part.gdf)
+    first = parts[0]
+    layers = tuple(p.stem for p in paths)
+    return RawLayer(
+        _concat(frames),
+        "geojson",
+        first.file_crs,
+        first.encoding,
+        layers,
+        hints=(name, *layers),
+        notes=[n for part in parts for n in part.notes],
+        repairs=[r for part in parts for r in part.repairs],
+        encoding_candidates=first.encoding_candidates,
+        crs_from=first.crs_from,
+    )
 
 
 def _read_layers(
@@ -774,18 +804,39 @@ def _read_layers(
     return RawLayer(_concat(frames), fmt, file_crs, None, tuple(spatial), hints=(name, *names))
 
 
+def _our_item_layers(path: Path, listed: dict[str, Any]) -> list[str] | None:
+    """The item layers of a GeoPackage exported by this app, as its ``rrmap_export`` table lists them."""
+    if GPKG_META_TABLE not in listed:
+        return None
+    meta = pyogrio.read_dataframe(path, layer=GPKG_META_TABLE, read_geometry=False)
+    value = "value_text" if "value_text" in meta.columns else "value"
+    rows = dict(zip(meta["key"], meta[value]))
+    if rows.get(ITEM_LAYERS_KEY):
+        return [n for n in str(rows[ITEM_LAYERS_KEY]).split(",") if n in listed]
+    return [c for c in config.CATEGORIES if c in listed]  # exports before the item_layers row: one per category
+
+
 def _read_gpkg(path: Path, name: str, limits: ImportLimits) -> RawLayer:
     # The database is checked with sqlite3 before GDAL opens it: views refused, CRS definitions, counts.
     info = inspect_gpkg(path, name, limits)
     try:
-        listed = {str(n) for n, _ in pyogrio.list_layers(path)}
+        listed = {str(n): gtype for n, gtype in pyogrio.list_layers(path)}
     except (pyogrio.errors.DataSourceError, OSError) as exc:
         raise ImportRejected(f"“{name}”不是有效的 GeoPackage：{exc}", "unreadable") from None
-    # Our own export: read the category layers only (not boundaries or tables).
-    wanted: list[str] | None = [c for c in config.CATEGORIES if c in listed] if GPKG_META_TABLE in listed else None
-    if info.layers:
-        wanted = [n for n in (wanted if wanted is not None else info.layers) if n in set(info.layers)]
+    # Our own export: its item layers only (not boundaries or tables), the table without geometry included.
+    # A view is never read, whatever lists it (integrity.inspect_gpkg): it runs a query the file chose.
+    ours = _our_item_layers(path, listed) if GPKG_META_TABLE not in info.views else None
+    wanted = [n for n in (ours if ours is not None else listed) if n not in info.views]
     raw = _read_layers(path, name, "gpkg", limits, wanted)
+    tables = [n for n in ours or [] if listed.get(n) is None and n not in info.views]
+    if tables:
+        frames = [raw.gdf]
+        for table in tables:
+            checkpoint()
+            rows = pd.DataFrame(pyogrio.read_dataframe(path, layer=table, read_geometry=False))
+            rows["layer"] = table
+            frames.append(gpd.GeoDataFrame(rows, geometry=[None] * len(rows)))
+        raw.gdf = _concat(frames)
     raw.encoding = "UTF-8"
     raw.notes += info.notes
     raw.crs_from = "GeoPackage 所声明"
