@@ -378,3 +378,73 @@ def test_gk_fixture_numbers_are_gauss_kruger() -> None:
     assert 36e6 < x < 37e6 and 2e6 < y < 5e6
     frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy([x], [y]), crs="EPSG:4524").to_crs(config.WGS84)
     assert np.isclose(frame.geometry.iloc[0].x, anchor().x)
+
+
+# --- formula injection: names from an imported file and from a plan file come out inert in tabular exports --------
+
+FORMULA_NAMES = ['=HYPERLINK("http://example.invalid/","点击")', "@cmd|' /C calc'!A0", "+1+1", "-2+3", "\t=1", "\r=2"]
+
+
+def _tabular_cells(path: Path) -> list[str]:
+    """Every text cell of a CSV, of every CSV inside a zip (the Shapefile's full-text table), or of a workbook."""
+    import csv
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    if path.suffix == ".xlsx":
+        book = load_workbook(path)
+        cells = []
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
+                    cells.append(str(cell.value) if cell.value is not None else "")
+        return cells
+    texts = [path.read_bytes().decode("utf-8-sig")] if path.suffix == ".csv" else []  # line breaks as written
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            texts = [zf.read(n).decode("utf-8-sig") for n in zf.namelist() if n.endswith(".csv")]
+    assert texts, f"no table in {path.name}"
+    return [cell for text in texts for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+
+
+def _live(cells: list[str]) -> list[str]:
+    from gisio.tabular import FORMULA_PREFIXES
+
+    return [c for c in cells if c.startswith(FORMULA_PREFIXES)]
+
+
+def test_formula_names_from_an_imported_file_come_out_inert(tmp_path: Path) -> None:
+    """A GIS team returns our GeoJSON with formula-like names; read back and exported again, no cell is live."""
+    from gisio.export import export_features
+    from gisio.read import read_path
+    from gisio.reimport import to_features
+
+    features = sample_features().copy()
+    features["name"] = [FORMULA_NAMES[i % len(FORMULA_NAMES)] + "村" for i in range(len(features))]
+    features["designation"] = FORMULA_NAMES[0]
+    returned = export_features(features, "geojson", tmp_path / "returned.geojson").path
+    imported = to_features(read_path(returned))
+    assert sorted(imported["name"]) == sorted(features["name"])  # read as written, not altered on the way in
+    for fmt, suffix in (("csv", ".csv"), ("xlsx", ".xlsx"), ("shp", ".zip")):
+        path = export_features(imported, fmt, tmp_path / f"again{suffix}").path
+        cells = _tabular_cells(path)
+        assert _live(cells) == [], (fmt, _live(cells)[:3])
+        assert "'" + FORMULA_NAMES[0] + "村" in cells, fmt  # the value is there, made inert
+        assert "'\r=2村" in cells, fmt  # one cell: a line break inside a value is quoted, never a new row
+
+
+def test_formula_names_from_a_plan_file_come_out_inert_in_the_shapefile_table(tmp_path: Path) -> None:
+    from geo.features import plan_features
+    from geo.resolve import resolve_plan
+    from gisio.export import export_features
+    from plan.loader import load_plan_file
+
+    folder = ROOT / "tests" / "fixtures" / "formula"
+    plan = load_plan_file(folder / "plans" / "500235.yaml", folder / "seeds")
+    features = plan_features(plan, resolve_plan(plan))
+    cells = _tabular_cells(export_features(features, "shp", tmp_path / "plan.zip", plans=[plan]).path)
+    assert _live(cells) == []
+    assert "'@SUM(1+1)园" in cells
