@@ -368,7 +368,7 @@ def render_matching(
     if not columns:
         return
     default = columns.index(result.name_field) if result.name_field in columns else 0
-    name_field = st.selectbox("名称字段", columns, index=default, key=keys.name_field, format_func=md)
+    name_field = st.selectbox("名称字段", columns, index=default, key=keys.name_field)
     try:
         matches, notes = _matches_for(result, features, str(name_field), keys)
     except GisIOError as exc:
