@@ -8,7 +8,7 @@ Browser part: ``--sessions`` headless Chromium sessions (Debian's /usr/bin/chrom
 views (the sidebar's view chips; the header must show the plan) and layers (a layer chip; it must toggle).
 Counted: actions, errors (a wait on app state that timed out, an exception shown on the page, a page crash),
 console errors, server exceptions (the server log scanned for tracebacks), click-to-panel time (in the page: from the
-click on the pin to the panel's text changing, so the driver's latency is not counted), view-switch
+click on the pin to the panel showing that item, so the driver's latency is not counted), view-switch
 and layer-toggle times (driver side), and the server's peak memory (VmHWM).
 
 Store part (:func:`store_load`): concurrent importers and savers on the editable store, asserting that no row is
@@ -42,19 +42,20 @@ from bench.report import LOAD_SECTION, splice_section
 ROOT = server.ROOT
 APP = ROOT / "app.py"
 MAP_FRAME = br.IFRAME
-# Installed in the top page before any page script runs: the time (performance.now) at which the panel's text last
-# changed.  A feature is clicked in the map iframe (same origin) right after it writes the time on the top page's
-# clock into ``__rrDown`` — so click-to-panel is measured in the page, without the driver's latency.
+# Installed in the top page before any page script runs: which item the panel shows (its ``data-key``, the map's
+# click key ``f:<id>``) and the time (performance.now) it started showing it.  A pin is clicked in the map iframe (same
+# origin) right after the time is written on the top page's clock into ``__rrDown`` — so click-to-panel is measured in
+# the page, without the driver's latency.
 WATCH_JS = """
 (() => {
   if (window !== window.top) return;
-  window.__rrPanel = {sig: null, t: 0};
+  window.__rrPanel = {key: null, t: 0};
   const check = () => {
     const panel = document.querySelector('.rr-panel');
-    const sig = panel ? panel.textContent : null;
-    if (sig !== window.__rrPanel.sig) window.__rrPanel = {sig: sig, t: performance.now()};
+    const key = panel ? panel.getAttribute('data-key') : null;
+    if (key !== window.__rrPanel.key) window.__rrPanel = {key: key, t: performance.now()};
   };
-  new MutationObserver(check).observe(document, {childList: true, subtree: true, characterData: true});
+  new MutationObserver(check).observe(document, {childList: true, subtree: true, attributes: true});
 })();
 """
 VERBOSE = False  # --verbose: one log line per action
@@ -122,10 +123,6 @@ def server_exceptions(log_text: str) -> list[str]:
     return out
 
 
-def _selected(url: str) -> str | None:
-    return (parse_qs(urlparse(url).query).get("sel") or [None])[0]
-
-
 async def _map(page: Any, timeout_ms: float) -> Any:
     """The map iframe once the run is done (while a view changes, the old map lingers beside the new one)."""
     frames = page.locator(MAP_FRAME)
@@ -166,18 +163,18 @@ async def _click_feature(page: Any, rng: random.Random, timeout_ms: float, stats
         stats.skipped += 1
         return
     clicked = (key or "").strip("⟦⟧")
-    if not clicked or clicked == _selected(page.url):
-        stats.skipped += 1  # no key, or already shown: the panel would not change
+    shown = await page.evaluate("() => window.__rrPanel.key")
+    if not clicked.startswith("f:") or clicked == shown:
+        stats.skipped += 1  # not a plan item, or already shown: the panel would not change
         return
-    before = await page.evaluate("() => window.__rrPanel.t")
     try:
         await pin.evaluate("el => { window.top.__rrDown = window.top.performance.now(); el.click(); }", timeout=5000)
     except Exception:  # noqa: BLE001 - the pin was redrawn between hover and click: not an app error
         stats.skipped += 1
         return
-    await page.wait_for_function("(b) => window.__rrPanel.t !== b", arg=before, timeout=timeout_ms)
-    down, shown = await page.evaluate("() => [window.__rrDown, window.__rrPanel.t]")
-    stats.panel_ms.append(max(float(shown) - float(down), 0.0))
+    await page.wait_for_function("(k) => window.__rrPanel.key === k", arg=clicked, timeout=timeout_ms)
+    down, drawn = await page.evaluate("() => [window.__rrDown, window.__rrPanel.t]")
+    stats.panel_ms.append(max(float(drawn) - float(down), 0.0))
 
 
 async def _switch_view(page: Any, rng: random.Random, views: dict[str, tuple[str, str]], timeout_ms: float) -> float:
@@ -415,7 +412,7 @@ def section(result: LoadResult, machine_lines: list[str]) -> str:
         "What is measured: each session is a fresh browser context on one Chromium (flags of `bench/browser.py`, "
         "every non-localhost request blocked) that opens a random view, then repeats at random: click a pin on the "
         "map (weight 6), switch the view with a sidebar chip (2), toggle a layer chip (2).  *Click → panel* is "
-        "measured in the page, from the click on the pin to the panel's text changing; view switch and "
+        "measured in the page, from the click on the pin to the panel showing that item; view switch and "
         "layer toggle are measured by the driver (they include its latency).  An *error* is a wait on app state that "
         "timed out, an exception shown on the page, a page crash or a request leaving localhost; *server exceptions* "
         "are tracebacks in the server's log.  The sessions arrive 0.25 s apart.",
