@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 from bench import browser as br
 from bench import machine, server
@@ -123,14 +123,24 @@ def server_exceptions(log_text: str) -> list[str]:
     return out
 
 
-async def _map(page: Any, timeout_ms: float) -> Any:
-    """The map iframe once the run is done (while a view changes, the old map lingers beside the new one)."""
+@dataclass(frozen=True)
+class View:
+    """A plan view as the page shows it: its sidebar chip, the title in the header, the name in the map legend."""
+
+    label: str
+    title: str
+    legend: str
+
+
+async def _map(page: Any, view: View, timeout_ms: float) -> Any:
+    """The map iframe of ``view`` once drawn (while a view changes, the old map stays on the page for a while, and
+    a click on it belongs to the view being left)."""
     frames = page.locator(MAP_FRAME)
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
         if await frames.count() == 1:
             frame = page.frame_locator(MAP_FRAME).last
-            await frame.locator(".leaflet-container").wait_for(timeout=timeout_ms)
+            await frame.locator(".rr-legend", has_text=f"{view.legend} 图例").wait_for(timeout=timeout_ms)
             if await frames.count() == 1:
                 return frame
         if time.monotonic() > deadline:
@@ -138,13 +148,13 @@ async def _map(page: Any, timeout_ms: float) -> Any:
         await asyncio.sleep(0.05)  # polling the page's state, not waiting for time to pass
 
 
-async def _click_feature(page: Any, rng: random.Random, timeout_ms: float, stats: SessionStats) -> None:
+async def _click_feature(page: Any, view: View, rng: random.Random, timeout_ms: float, stats: SessionStats) -> None:
     """Click a pin (not the one already shown) and time the panel: from the click to the panel's new text.
 
     The pin is told by the hidden key in its tooltip, and clicked in the page (``element.click()`` right after the
     time is taken), so a pin under the legend or at the map's edge is clicked as well as any other.
     """
-    frame = await _map(page, timeout_ms)
+    frame = await _map(page, view, timeout_ms)
     pins = frame.locator(".leaflet-marker-pane .rr-pin")
     count = await pins.count()
     if count == 0:
@@ -156,9 +166,9 @@ async def _click_feature(page: Any, rng: random.Random, timeout_ms: float, stats
         return
     pin = pins.nth(rng.randrange(count))
     try:
-        await pin.dispatch_event("mouseover", timeout=5000)
-        key = await frame.locator(".leaflet-tooltip-pane .rr-key").last.text_content(timeout=5000)
-        await pin.dispatch_event("mouseout", timeout=5000)
+        await pin.dispatch_event("mouseover", timeout=30000)
+        key = await frame.locator(".leaflet-tooltip-pane .rr-key").last.text_content(timeout=30000)
+        await pin.dispatch_event("mouseout", timeout=30000)
     except Exception:  # noqa: BLE001 - the markers were redrawn under the driver (a rerun): not an app error
         stats.skipped += 1
         return
@@ -168,24 +178,25 @@ async def _click_feature(page: Any, rng: random.Random, timeout_ms: float, stats
         stats.skipped += 1  # not a plan item, or already shown: the panel would not change
         return
     try:
-        await pin.evaluate("el => { window.top.__rrDown = window.top.performance.now(); el.click(); }", timeout=5000)
+        await pin.evaluate("el => { window.top.__rrDown = window.top.performance.now(); el.click(); }", timeout=30000)
     except Exception:  # noqa: BLE001 - the pin was redrawn between hover and click: not an app error
         stats.skipped += 1
         return
-    await page.wait_for_function("(k) => window.__rrPanel.key === k", arg=clicked, timeout=timeout_ms)
+    try:
+        await page.wait_for_function("(k) => window.__rrPanel.key === k", arg=clicked, timeout=timeout_ms)
+    except Exception as exc:
+        now = await page.evaluate("() => window.__rrPanel.key")
+        raise TimeoutError(f"clicked {clicked} (panel showed {shown}), panel shows {now}, url {page.url}") from exc
     down, drawn = await page.evaluate("() => [window.__rrDown, window.__rrPanel.t]")
     stats.panel_ms.append(max(float(drawn) - float(down), 0.0))
 
 
-async def _switch_view(page: Any, rng: random.Random, views: dict[str, tuple[str, str]], timeout_ms: float) -> float:
-    current = parse_qs(urlparse(page.url).query).get("county", [""])[0]
-    county = rng.choice([c for c in views if c != current] or list(views))
-    label, title = views[county]
+async def _switch_view(page: Any, county: str, view: View, timeout_ms: float) -> float:
     sidebar = page.locator("[data-testid='stSidebar']")
     start = time.monotonic()
-    await sidebar.get_by_role("radio", name=label, exact=True).click(timeout=timeout_ms)
-    await page.locator("[data-testid='stMain']").get_by_text(title, exact=False).first.wait_for(timeout=timeout_ms)
-    await _map(page, timeout_ms)
+    await sidebar.get_by_role("radio", name=view.label, exact=True).click(timeout=timeout_ms)
+    await page.locator("[data-testid='stMain']").get_by_text(view.title, exact=False).first.wait_for(timeout=timeout_ms)
+    await _map(page, view, timeout_ms)
     return (time.monotonic() - start) * 1000
 
 
@@ -210,7 +221,7 @@ async def _toggle_layer(page: Any, rng: random.Random, timeout_ms: float) -> flo
 async def run_session(
     browser: Any,
     url: str,
-    views: dict[str, tuple[str, str]],
+    views: dict[str, View],
     *,
     seed: int,
     until: float,
@@ -236,10 +247,13 @@ async def run_session(
     page.on("console", lambda m: stats.console_errors.append(m.text[:200]) if m.type == "error" else None)
     page.on("pageerror", lambda exc: stats.errors.append(f"page error: {str(exc)[:200]}"))
 
+    current = rng.choice(list(views))
+
     async def open_view() -> None:
-        county = rng.choice(list(views))
-        await page.goto(f"{url}/?county={county}", timeout=timeout_ms)
-        await _map(page, timeout_ms)
+        nonlocal current
+        current = rng.choice(list(views))
+        await page.goto(f"{url}/?county={current}", timeout=timeout_ms)
+        await _map(page, views[current], timeout_ms)
 
     try:
         began = time.monotonic()
@@ -251,9 +265,10 @@ async def run_session(
             began = time.monotonic()
             try:
                 if action == "feature":
-                    await _click_feature(page, rng, timeout_ms, stats)
+                    await _click_feature(page, views[current], rng, timeout_ms, stats)
                 elif action == "view":
-                    stats.view_ms.append(await _switch_view(page, rng, views, timeout_ms))
+                    current = rng.choice([c for c in views if c != current] or list(views))
+                    stats.view_ms.append(await _switch_view(page, current, views[current], timeout_ms))
                 else:
                     ms = await _toggle_layer(page, rng, timeout_ms)
                     if ms is not None:
@@ -274,15 +289,17 @@ async def run_session(
     return stats
 
 
-def plan_views() -> dict[str, tuple[str, str]]:
-    """adcode -> (label of its view chip, plan title shown in the header)."""
+def plan_views() -> dict[str, View]:
+    """adcode -> how its view shows on the page."""
     from plan.loader import available_plans, load_plan
 
     out = {}
     for code in available_plans():
         plan = load_plan(code)
-        label = "重庆市（全市）" if code == "500000" else plan.county_name
-        out[code] = (label, plan.title)
+        municipal = code == "500000"
+        out[code] = View(
+            "重庆市（全市）" if municipal else plan.county_name, plan.title, "重庆市" if municipal else plan.county_name
+        )
     return out
 
 

@@ -23,6 +23,7 @@ from layers.mapview import (
     MAP_HEIGHT,
     StaticPart,
     basemap_available,
+    map_key,
     map_view,
     selection_geometry,
     static_part,
@@ -60,7 +61,13 @@ def display_seats(seats: dict[str, tuple[float, float]], gcj02: bool) -> dict[st
 
 
 def on_map_click(key: str) -> None:
-    """st_folium's on_change: the clicked layer's tooltip carries its key (``f:``/``t:``/``d:``); select it."""
+    """st_folium's on_change: the clicked layer's tooltip carries its key (``f:``/``t:``/``d:``); select it.
+
+    A click on the map of the view just left (its frame stays on the page until the new map is drawn) is dropped:
+    its item is not in this view, and selecting it would leave the panel empty.
+    """
+    if not key.startswith(map_key(state.county(), "")):
+        return
     clicked = parse_click((st.session_state.get(key) or {}).get("last_object_clicked_tooltip"))
     if clicked:
         state.select(f"{clicked[0]}:{clicked[1]}", focus=False)
