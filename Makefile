@@ -38,8 +38,9 @@ static/vendor/.installed: node_modules/.installed scripts/vendor_assets.py
 
 assets: static/vendor/.installed
 
-# Debian packages: Noto CJK for the presentation PNG (run and test), Chromium for the browser tests and the
-# benchmark (playwright cannot download browsers here).  Installed with apt only when missing.
+# Debian packages: Noto CJK for the print layout (run and test), Chromium for the browser tests and the
+# benchmark (playwright cannot download browsers here), poppler-utils (pdftoppm) for the PDF tests.  Installed with
+# apt only when missing.
 define apt_ensure
 	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
@@ -53,7 +54,7 @@ fonts:
 	$(call apt_ensure,fonts-noto-cjk)
 
 system-deps:
-	$(call apt_ensure,chromium fonts-noto-cjk)
+	$(call apt_ensure,chromium fonts-noto-cjk poppler-utils)
 
 run: $(VENV)/.runtime assets fonts
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)

@@ -13,7 +13,7 @@ from present.filters import filter_features
 from present.search import index_features, search
 from ui import data, page, state, tabs
 from ui.exchange import render_exchange, stored_import
-from ui.mapview import render_map_and_panel
+from ui.mapview import print_context, render_map_and_panel
 from ui.sidebar import current_filters, render_sidebar
 
 page.configure()
@@ -56,6 +56,7 @@ def main() -> None:
                 county=view.county,
                 boundaries=boundaries,
                 indicators=data.indicators_table(view.county),
+                printing=print_context(view),
             )
     with layout.map_slot:
         render_map_and_panel(view, shown, boundaries=boundaries, imported=imported)  # writes the URL

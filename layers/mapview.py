@@ -306,7 +306,9 @@ def town_label_list(seats: Mapping[str, tuple[float, float]], counts: Mapping[st
 # --- a whole view ---------------------------------------------------------------------------------------------
 
 MAP_HEIGHT = 640
-RETURNED_OBJECTS = ("last_object_clicked_tooltip",)
+# The clicked layer's tooltip carries its key; the count tells a new click from a map move (bounds: the print
+# layout's "current view").
+RETURNED_OBJECTS = ("last_object_clicked_tooltip", "last_object_clicked_count", "bounds")
 
 
 def not_district(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
