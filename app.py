@@ -43,7 +43,7 @@ def main() -> None:
         towns=filters.towns,
         ids=ids,
     )
-    page.render_header(view, len(shown))
+    page.render_header(view, len(shown), int(shown.geometry.notna().sum()))
 
     layout = page.Layout.create()
     imported = stored_import()  # a layer imported earlier in the session stays on the map whichever tab is open

@@ -36,6 +36,7 @@ from present.countyview import CountyView
 from ui import data, state
 from ui.exchange import PrintContext
 from ui.panel import render_panel
+from ui.sidebar import enter_county
 
 
 @st.cache_data(show_spinner=False)
@@ -77,8 +78,13 @@ def on_map_click(key: str) -> None:
         return
     st.session_state[HANDLED_CLICK] = seen
     clicked = parse_click(value.get("last_object_clicked_tooltip"))
-    if clicked:
-        state.select(f"{clicked[0]}:{clicked[1]}", focus=False)
+    if not clicked:
+        return
+    kind, code = clicked
+    if kind == "d" and code != config.MUNICIPAL_ADCODE and code in data.plan_names():
+        enter_county(code)  # a district with its own plan opens at once (the fragment then reruns the page)
+        return
+    state.select(f"{kind}:{code}", focus=False)
 
 
 def shown_basemap() -> str:
@@ -152,6 +158,8 @@ def render_map_and_panel(
 
     The URL is written here, once per run (a map click reruns only this fragment).
     """
+    if state.county() != view.county:  # a click opened another plan: the whole page changes
+        st.rerun(scope="app")
     left, right = st.columns([5, 2], gap="medium")
     with left:
         render_map(view, shown, with_boundaries=boundaries is not None, imported=imported)
