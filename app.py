@@ -60,7 +60,7 @@ def main() -> None:
             )
     with layout.map_slot:
         render_map_and_panel(view, shown, boundaries=boundaries, imported=imported)  # writes the URL
-    render_sidebar(codes, view, filters)  # after the map, so the map is sent first
+    render_sidebar(codes, view, filters, shown=shown)  # after the map, so the map is sent first
 
     if layout.overview.open:
         with layout.overview:

@@ -136,7 +136,11 @@ def test_municipal_district_selection_offers_the_county_view() -> None:
 def test_tianditu_without_key_is_disabled_with_an_explanation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     at = run(county="500235", basemap="tdt_vec")
-    assert any("天地图密钥" in w.value for w in at.sidebar.warning)
+    # not offered as a choice: a disabled button that says why, and the link falls back to no basemap
+    assert "tdt_vec" not in at.sidebar.button_group(key="basemap").options
+    assert at.session_state["basemap"] == "none"
+    off = at.sidebar.button(key="basemap-off-tdt_vec")
+    assert off.disabled and "天地图密钥" in off.help
 
 
 def test_broken_plan_gives_a_chinese_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -263,6 +263,19 @@ def render_print_panel(
         )
 
 
+def uploader_css() -> str:
+    """Streamlit's uploader writes "Upload" and "50MB per file" in English: the page shows them in Chinese (the
+    limit is the widget's own, ``max_upload_size``, so both texts say the same)."""
+    limit = f"{config.MAX_UPLOAD_MB:g}"
+    return f"""<style>
+[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: "选择文件"; font-size: 0.9rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] * {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"]::after {{ content: "拖放文件到此处，或点击“选择文件”；每个文件不超过 {limit} MB";
+  font-size: 0.8rem; color: #666; }}
+</style>"""
+
+
 def stored_import(keys: Keys | None = None) -> ImportResult | None:
     """The layer imported in this session (shown on the map while the exchange tab is closed), if any."""
     stored = st.session_state.get((keys or Keys()).imported)
@@ -293,6 +306,7 @@ def render_import(
     """
     # No `type=` filter: Streamlit would refuse other files itself, in English, and hide read_upload's Chinese
     # messages (e.g. "zip the .shp with its .shx/.dbf/.prj"); read_upload checks the type.
+    st.html(uploader_css())
     upload = st.file_uploader(
         f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）",
         help=f"支持 {SUPPORTED_TEXT}",
