@@ -105,7 +105,19 @@ def cmd_places(args: argparse.Namespace) -> int:
 
     plan = load_plan(args.county)
     table = place_table(plan, unresolved_only=args.unresolved)
-    columns = ["place", "kind", "town", "lon", "lat", "precision", "status", "reason", "source"]
+    columns = [
+        "place",
+        "kind",
+        "town",
+        "code",
+        "official_name",
+        "lon",
+        "lat",
+        "precision",
+        "status",
+        "reason",
+        "source",
+    ]
     _print_table(columns, [[row[c] for c in columns] for row in table])
     located = sum(1 for row in table if row["status"] == "located")
     print(f"\n{plan.county_name}: {len(table)} places listed, {located} located, {len(table) - located} unlocated")

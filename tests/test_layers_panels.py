@@ -92,6 +92,7 @@ class Row:
     markers: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     lines: tuple[int, int] = (1, 2)
+    changes: tuple[object, ...] = ()
 
 
 def test_chart_frame_has_every_year_the_plan_gives_and_drops_indicators_without_numbers() -> None:
