@@ -173,7 +173,8 @@ html, body { margin: 0; overflow: hidden; }
 .rr-schematic span { color: #555; letter-spacing: 2px; }
 .rr-river span { color: #2b6cb0; font-style: italic; font-weight: 500; letter-spacing: 3px; }
 .rr-legend { background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 6px; font-size: 11px;
-  box-shadow: 0 1px 5px rgba(0,0,0,.3); max-height: calc(100vh - 90px); overflow-y: auto; min-width: 130px; }
+  box-shadow: 0 1px 5px rgba(0,0,0,.3); max-height: calc(100vh - 90px); overflow-y: auto; min-width: 130px;
+  max-width: 170px; } /* narrow: the county is fitted beside it */
 .rr-legend summary { font-weight: 700; cursor: pointer; }
 .rr-lg-row .rr-pin { font-size: 10px; }
 .rr-lg-sub { font-weight: 600; margin-top: 6px; color: #444; }
