@@ -143,6 +143,7 @@ def test_a_search_hit_not_on_the_map_opens_its_reason(app_url: str, page) -> Non
 
 def test_one_click_on_a_district_with_a_plan_opens_it(app_url: str, page) -> None:
     page.goto(f"{app_url}/?county=500000")
+    settled_layout(page, map_frame(page))  # the names stop moving once the map has fitted the window
     frame = page.frame_locator(MAP_FRAME)
     label = frame.locator(".rr-district-name.rr-has-plan", has_text="云阳县")
     expect(label).to_be_visible()
