@@ -57,6 +57,7 @@ def main() -> None:
                 boundaries=boundaries,
                 indicators=data.indicators_table(view.county),
                 printing=print_context(view),
+                plans=(view.plan,),
             )
     with layout.map_slot:
         render_map_and_panel(view, shown, boundaries=boundaries, imported=imported)  # writes the URL

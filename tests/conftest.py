@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -166,3 +167,21 @@ def server_log_problems(since: dict[Path, int]) -> list[str]:
             text = handle.read().decode("utf-8", errors="replace")
         out += [line for line in text.splitlines() if LOG_PROBLEM.search(line)]
     return out
+
+
+# --- the interop tier (tests/test_interop_*.py): every export of every plan, made once per session ------------
+
+
+@pytest.fixture(scope="session")
+def interop_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, ...]:
+    from interop_support import build_exports
+
+    return build_exports(tmp_path_factory.mktemp("interop"))
+
+
+@pytest.fixture(scope="session")
+def qgis_report(interop_exports: tuple[Any, ...], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What QGIS 3.22 makes of every export (one QGIS process opens them all)."""
+    from interop_support import inspect_in_qgis
+
+    return inspect_in_qgis(interop_exports, tmp_path_factory.mktemp("qgis"))
