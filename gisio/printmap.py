@@ -549,21 +549,38 @@ def render_map(
     kinds_of: dict[str, str] = {}
     # Areas: largest first, so a small area is drawn over a large one; identical outlines hatched, not filled.
     area_rows = [
-        (geom.area, cat, geom)
-        for cat, geom in zip(drawn_m["category"], drawn_m.geometry.values)
+        (geom.area, cat, geom, precision == "schematic")
+        for cat, geom, precision in zip(drawn_m["category"], drawn_m.geometry.values, drawn_m["precision"])
         if geom.geom_type in ("Polygon", "MultiPolygon")
     ]
     seen: list[BaseGeometry] = []
+    schematic_marks: list[Artist] = []  # the 示意 marks: labels keep clear of them
     hatched: set[str] = set()
     filled: set[str] = set()
-    for n, (_area, cat, geom) in enumerate(sorted(area_rows, key=lambda r: -r[0])):
+    for n, (_area, cat, geom, schematic) in enumerate(sorted(area_rows, key=lambda r: -r[0])):
         color = config.category_color(cat)
         path = _path_of(geom)
         if path is None:
             continue
         # Inside (or equal to) an area already drawn: hatched over it instead of a second fill that hides both.
-        same = any(other.buffer(1.0).contains(geom) for other in seen)
+        # A schematic outline (drawn around town seats, not a planned boundary) is hatched and labelled 示意 too.
+        same = schematic or any(other.buffer(1.0).contains(geom) for other in seen)
         seen.append(geom)
+        if schematic:
+            spot = geom.representative_point()
+            schematic_marks.append(
+                ax.text(
+                    spot.x,
+                    spot.y,
+                    "示意",
+                    fontproperties=font(7.5, "bold"),
+                    color="#555555",
+                    ha="center",
+                    va="center",
+                    zorder=5.5,
+                    path_effects=[patheffects.withStroke(linewidth=2.5 * s, foreground="white")],
+                )
+            )
         if same:
             hatched.add(cat)
         else:
@@ -738,7 +755,7 @@ def render_map(
     )
 
     report(0.75, "放置地名")
-    blockers = [*segments, *scale_texts, arrow, north]
+    blockers = [*segments, *scale_texts, arrow, north, *schematic_marks]
     labels = _place_labels(ax, canvas, {**area_names, **seat_xy}, points, font, s, blockers)
 
     report(0.88, "输出")
