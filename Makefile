@@ -44,9 +44,9 @@ static/vendor/.installed: node_modules/.installed scripts/vendor_assets.py
 
 assets: static/vendor/.installed
 
-# Debian packages: Noto CJK for the presentation PNG (run and test), Chromium for the browser tests and the
+# Debian packages: Noto CJK for the print layout (run and test), Chromium for the browser tests and the
 # benchmark (playwright cannot download browsers here), and the GIS clients of the interop tests (QGIS 3.22,
-# GDAL 3.6's tools and GeoPackage validator, xmllint).  Installed with apt only when missing; $(2) are extra
+# GDAL 3.6's tools and GeoPackage validator, xmllint), poppler-utils (pdftoppm) for the PDF tests.  Installed with apt only when missing; $(2) are extra
 # apt-get options.
 define apt_ensure
 	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
@@ -61,7 +61,7 @@ fonts:
 	$(call apt_ensure,fonts-noto-cjk)
 
 system-deps:
-	$(call apt_ensure,chromium fonts-noto-cjk gmt-gshhg-high)
+	$(call apt_ensure,chromium fonts-noto-cjk gmt-gshhg-high poppler-utils)
 
 # Debian's GSHHG river lines (LGPL-3+) for data/rivers.
 data-deps: scripts/data-npm/node_modules/.installed

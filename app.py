@@ -13,7 +13,7 @@ from present.filters import filter_features
 from present.search import index_features, search
 from ui import data, page, state, tabs
 from ui.exchange import render_exchange, stored_import
-from ui.mapview import render_map_and_panel
+from ui.mapview import print_context, render_map_and_panel
 from ui.sidebar import current_filters, render_sidebar
 
 page.configure()
@@ -43,7 +43,7 @@ def main() -> None:
         towns=filters.towns,
         ids=ids,
     )
-    page.render_header(view, len(shown))
+    page.render_header(view, len(shown), int(shown.geometry.notna().sum()))
 
     layout = page.Layout.create()
     imported = stored_import()  # a layer imported earlier in the session stays on the map whichever tab is open
@@ -56,11 +56,12 @@ def main() -> None:
                 county=view.county,
                 boundaries=boundaries,
                 indicators=data.indicators_table(view.county),
+                printing=print_context(view),
                 plans=(view.plan,),
             )
     with layout.map_slot:
         render_map_and_panel(view, shown, boundaries=boundaries, imported=imported)  # writes the URL
-    render_sidebar(codes, view, filters)  # after the map, so the map is sent first
+    render_sidebar(codes, view, filters, shown=shown)  # after the map, so the map is sent first
 
     if layout.overview.open:
         with layout.overview:

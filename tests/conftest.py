@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,10 @@ from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
 from bench.server import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
+# Logs of the Streamlit servers of this test session: a browser test fails on a warning any of them writes.
+SERVER_LOGS: list[Path] = []
+# Lines of a server log that fail a browser test (Streamlit and Python warnings, deprecations, tracebacks).
+LOG_PROBLEM = re.compile(r"WARNING|Warning:|deprecat|Traceback", re.I)
 
 
 def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -44,6 +49,7 @@ def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess
         "--browser.gatherUsageStats",
         "false",
     ]
+    SERVER_LOGS.append(log)
     handle = log.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -133,6 +139,7 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
             route.abort()
 
     context.route("**/*", route)
+    log_sizes = {log: log.stat().st_size for log in SERVER_LOGS if log.exists()}
     pg = context.new_page()
     pg.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
@@ -145,6 +152,21 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
         context.close()
     assert not blocked, f"the page tried to reach the internet: {blocked[:5]}"
     assert not errors, "browser console errors:\n" + "\n".join(errors[:10])
+    problems = server_log_problems(log_sizes)
+    assert not problems, "the Streamlit server logged warnings during the test:\n" + "\n".join(problems[:10])
+
+
+def server_log_problems(since: dict[Path, int]) -> list[str]:
+    """Warning lines the servers wrote after ``since`` (log -> size then)."""
+    out = []
+    for log in SERVER_LOGS:
+        if not log.exists():
+            continue
+        with log.open("rb") as handle:
+            handle.seek(since.get(log, 0))
+            text = handle.read().decode("utf-8", errors="replace")
+        out += [line for line in text.splitlines() if LOG_PROBLEM.search(line)]
+    return out
 
 
 # --- the interop tier (tests/test_interop_*.py): every export of every plan, made once per session ------------
