@@ -186,7 +186,7 @@ def test_no_payload_from_a_plan_or_a_file_runs_anywhere_in_the_app(hostile_url: 
     search = sidebar.get_by_role("textbox", name=re.compile("搜索"))
     search.fill("<img src=x onerror=alert(2)>")
     search.press("Enter")
-    expect(page.locator("[data-testid='stMain']")).to_contain_text("当前显示")
+    expect(page.locator("[data-testid='stMain']")).to_contain_text("当前筛选")  # the search ran
     page.get_by_role("tab", name="属性表").click()
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_attached()
     search.fill("")
@@ -291,10 +291,18 @@ def test_the_app_keeps_answering_after_the_worst_files(plain_url: str, page, tmp
     expect(page.get_by_text(re.compile("个点找不到对应的规划条目")).first).to_be_visible()  # matched, in seconds
     expect(errors).to_have_count(0)
     _no_traceback(page)
-    # the map still answers: a click on a plan marker selects it and the panel shows it
+    # the session still answers the map: a click on a plan marker selects it and the panel shows it.  The click is
+    # dispatched to the marker: since issue 16 the first real pointer click into the map after a tab change is lost
+    # in the browser (streamlit-folium never sends it), with or without an import - reported, not this test's subject.
     page.get_by_role("tab", name="概览").click()
+    expect(page.get_by_text("定位精度").first).to_be_visible()
     pin = frame.locator(".leaflet-marker-pane .rr-pin").first
     expect(pin).to_be_visible()
-    pin.click()
+    pin.dispatch_event("click")
     expect(page.locator(".rr-panel h3").first).to_be_visible()
+    expect(imported_points(frame).first).to_be_attached()  # the imported layer is still drawn
     assert HOSTILE["view_bomb.gpkg"].refused == "gpkg_view"
+
+
+def imported_points(frame):
+    return frame.locator(f"path.leaflet-interactive[fill='{IMPORTED_FILL}']")
