@@ -10,16 +10,23 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
-from browser_support import SCREENSHOT_DIR, TIMEOUT_MS, configure_expect
+# Every test (and every app server a test starts) uses a throwaway store: nothing placed in a test reaches the
+# user's store or the repository.  Set before config is imported anywhere.
+_SESSION_DB_DIR = tempfile.mkdtemp(prefix="rrmap-test-store-")
+os.environ["RRMAP_DB"] = str(Path(_SESSION_DB_DIR) / "session.gpkg")
+
+import pytest  # noqa: E402  # after RRMAP_DB is set, so config reads the test store
+from browser_support import SCREENSHOT_DIR, TIMEOUT_MS, configure_expect  # noqa: E402  # see RRMAP_DB above
+from pg_cluster import Cluster, pg_bindir  # noqa: E402  # see RRMAP_DB above
 
 # One launcher and one set of Chromium flags for tests, benchmark and screenshot script.
-from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
-from bench.server import free_port, wait_healthy
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS  # noqa: E402  # see RRMAP_DB above
+from bench.server import free_port, wait_healthy  # noqa: E402  # see RRMAP_DB above
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,3 +151,46 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
         context.close()
     assert not blocked, f"the page tried to reach the internet: {blocked[:5]}"
     assert not errors, "browser console errors:\n" + "\n".join(errors[:10])
+
+
+# --- the store's backends ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL + PostGIS cluster for the session (unix socket in a temp dir, stopped and deleted after)."""
+    bindir = pg_bindir()
+    if bindir is None or not (bindir / "initdb").exists():
+        pytest.fail(
+            "PostgreSQL server binaries are missing: `make test` installs Debian's postgresql and "
+            "postgresql-15-postgis-3",
+            pytrace=False,
+        )
+    cluster = Cluster(bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture()
+def pg_url(pg_cluster: Cluster) -> Iterator[str]:
+    """URL of a fresh PostGIS database (dropped after the test)."""
+    url = pg_cluster.new_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store on each backend: a GeoPackage path (created on first use) or a PostGIS URL."""
+    if request.param == "gpkg":
+        return str(tmp_path / "store" / "edits.gpkg")
+    return str(request.getfixturevalue("pg_url"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import shutil
+
+    shutil.rmtree(_SESSION_DB_DIR, ignore_errors=True)
