@@ -2,7 +2,9 @@
 
 Rules (precision codes as in ``config.PRECISIONS``):
 
-* a user override for the entity id, or for one of its places -> ``exact``;
+* a user geometry for the entity id (``user``: drawn on the map or imported, kept in :mod:`store`) wins, with its
+  own precision (``drawn`` or ``exact``);
+* a user override for the entity id, or for one of its places (also a place's user geometry) -> ``exact``;
 * a town -> its seat from the gazetteer (``town``); a village -> its town's seat (``town``, with a note);
 * several towns -> MultiPoint of their seats (``multi_town``);
 * an ``industrial_belt`` -> LineString through its ordered anchors (``schematic``); fewer than two located
@@ -17,7 +19,7 @@ entity is demoted to ``unlocated`` with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +31,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.boundaries import district_name_index, lies_within, load_boundaries
 from geo.errors import GeoDataError
 from geo.gazetteer import Gazetteer, load_gazetteer
-from geo.overrides import OverrideRow, is_entity_id, load_overrides
+from geo.overrides import OverrideRow, is_entity_id
+from geo.usergeo import UserGeometry
 from plan.model import Entity, Place, Plan
 from plan.names import normalise
 
@@ -47,6 +50,7 @@ class Location:
     reason: str | None = None
     anchors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    user: UserGeometry | None = None  # the user geometry the location comes from (its provenance)
 
 
 @dataclass
@@ -61,6 +65,7 @@ class _Anchor:
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
     kind: str = ""
+    user: UserGeometry | None = None
 
 
 class PlaceRegister:
@@ -102,7 +107,13 @@ class Resolver:
     """Resolves places and entities of one plan against gazetteer, overrides and boundaries."""
 
     def __init__(
-        self, plan: Plan, gazetteer: Gazetteer, overrides: Iterable[OverrideRow], boundaries: gpd.GeoDataFrame
+        self,
+        plan: Plan,
+        gazetteer: Gazetteer,
+        overrides: Iterable[OverrideRow],
+        boundaries: gpd.GeoDataFrame,
+        *,
+        user: Mapping[str, UserGeometry] | None = None,
     ) -> None:
         self.plan = plan
         self.gazetteer = gazetteer
@@ -111,9 +122,15 @@ class Resolver:
         self.districts = district_name_index(boundaries)
         self._polygons = {str(a): g for a, g in zip(boundaries["adcode"], boundaries["geometry"])}
         self._names = {str(a): str(n) for a, n in zip(boundaries["adcode"], boundaries["name"])}
-        self.overrides: dict[tuple[str, str], OverrideRow] = {}
+        self.overrides: dict[tuple[str, str], OverrideRow | UserGeometry] = {}
         for row in overrides:
             self.overrides[(row.county, row.key)] = row
+        self.user: dict[str, UserGeometry] = {}
+        for item_id, ug in (user or {}).items():
+            if ug.place:  # a place's geometry acts like a name-keyed override (migrated from overrides.csv)
+                self.overrides[(ug.county, normalise(ug.place))] = ug
+            else:
+                self.user[item_id] = ug
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -135,7 +152,7 @@ class Resolver:
             return self.districts.get(place.district) or self.districts.get(normalise(place.district))
         return None
 
-    def override(self, county: str | None, key: str) -> OverrideRow | None:
+    def override(self, county: str | None, key: str) -> OverrideRow | UserGeometry | None:
         counties = [c for c in (county, self.plan.county) if c]
         for c in counties:
             row = self.overrides.get((c, key if is_entity_id(key) else normalise(key)))
@@ -151,7 +168,7 @@ class Resolver:
         if not hits:
             row = self.override(None, name)
             if row is not None:
-                return _Anchor(name, row.geometry, "exact", row.county, row.source)
+                return _override_anchor(name, row)
             return _Anchor(
                 name, problem=f"“{name}”不在规划的地点登记表中（河流、道路、外区县等不定位）", kind="unregistered"
             )
@@ -162,7 +179,7 @@ class Resolver:
         county = self.place_county(place)
         row = self.override(county, place.name)
         if row is not None:
-            return _Anchor(place.name, row.geometry, "exact", row.county, row.source, kind=place.kind)
+            return _override_anchor(place.name, row, place.kind)
         if place.kind == "district":
             if county is None:
                 return _Anchor(place.name, problem=f"“{place.name}”不是重庆市的区县名称", kind="district")
@@ -191,7 +208,7 @@ class Resolver:
     def _town_anchor(self, town: Place, county: str) -> _Anchor:
         row = self.override(county, town.name)
         if row is not None:
-            return _Anchor(town.name, row.geometry, "exact", row.county, row.source, kind=town.kind)
+            return _override_anchor(town.name, row, town.kind)
         seat = self.gazetteer.lookup(county, town.name)
         if seat is None:
             return _Anchor(
@@ -213,8 +230,13 @@ class Resolver:
     def resolve_entity(self, entity: Entity) -> Location:
         """Location of one entity, by the rules in the module docstring."""
         eid = entity.id
+        user = self.user.get(eid)
+        if user is not None:
+            return self._checked(entity, user.geometry, user.precision, user.reason, (eid,), (), user)
         row = self.override(self.plan.county, eid)
         if row is not None:
+            if isinstance(row, UserGeometry):
+                return self._checked(entity, row.geometry, row.precision, row.reason, (eid,), (), row)
             return self._checked(entity, row.geometry, "exact", f"用户坐标：{row.source}", (eid,), ())
         if entity.scope == "county" or not entity.places:
             why = "全域性事项，不落点" if entity.scope == "county" else "规划未写明地点"
@@ -257,9 +279,15 @@ class Resolver:
             )
         precisions = {a.precision for a in located}
         if len(points) == 1:
-            precision = "exact" if precisions == {"exact"} else "town"
+            user_made = precisions <= {"exact", "drawn"}
+            precision = ("drawn" if "drawn" in precisions else "exact") if user_made else "town"
             geom: BaseGeometry = points[0][0]
-            reason = "用户坐标" if precision == "exact" else f"乡镇驻地：{points[0][1]}"
+            reason = "用户坐标" if user_made else f"乡镇驻地：{points[0][1]}"
+            if user_made:
+                user = next((a.user for a in located if a.user is not None), None)
+                return self._checked(
+                    entity, geom, precision, user.reason if user else reason, used, notes + partial, user
+                )
         else:
             precision = "multi_town"
             geom = MultiPoint([p for p, _ in points])
@@ -274,6 +302,7 @@ class Resolver:
         reason: str,
         anchors: tuple[str, ...],
         notes: tuple[str, ...],
+        user: UserGeometry | None = None,
     ) -> Location:
         """Keep ``geom`` only if it lies within the plan's county polygon."""
         code = self.plan.county
@@ -288,7 +317,14 @@ class Resolver:
                 anchors,
                 notes,
             )
-        return Location(entity.id, geom, precision, reason, anchors, notes)
+        return Location(entity.id, geom, precision, reason, anchors, notes, user)
+
+
+def _override_anchor(name: str, row: OverrideRow | UserGeometry, kind: str = "") -> _Anchor:
+    """A place located by an overrides row or by a place's user geometry."""
+    if isinstance(row, UserGeometry):
+        return _Anchor(name, row.geometry, row.precision, row.county, row.reason, kind=kind, user=row)
+    return _Anchor(name, row.geometry, "exact", row.county, row.source, kind=kind)
 
 
 def _unique(items: Iterable[str | None]) -> list[str]:
@@ -319,7 +355,9 @@ def _defaults(
 ) -> tuple[Gazetteer, list[OverrideRow], gpd.GeoDataFrame]:
     gdf = boundaries if boundaries is not None else load_boundaries("full")
     gaz = gazetteer if gazetteer is not None else load_gazetteer()
-    rows = list(overrides) if overrides is not None else load_overrides(boundaries=gdf)[0]
+    # data/overrides.csv is not read here: it was imported into the store once (store.migrate), whose geometries
+    # come in as ``user``; reading the file again would undo a deletion made in the store.
+    rows = list(overrides) if overrides is not None else []
     return gaz, rows, gdf
 
 
@@ -329,6 +367,7 @@ def resolve_plan(
     gazetteer: Gazetteer | None = None,
     overrides: Iterable[OverrideRow] | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
+    user: Mapping[str, UserGeometry] | None = None,
 ) -> list[Location]:
     """Locate every entity of ``plan`` (in plan order).
 
@@ -337,8 +376,11 @@ def resolve_plan(
     plan
         A validated plan.
     gazetteer, overrides, boundaries
-        Town seats, user coordinates (valid rows of :func:`geo.overrides.load_overrides`) and the full-resolution
-        boundaries; each is loaded from ``config`` paths when omitted.
+        Town seats, user coordinates (valid rows of :func:`geo.overrides.load_overrides`; none when omitted) and
+        the full-resolution boundaries (loaded from ``config`` paths when omitted).
+    user
+        User geometries by item id (:meth:`store.db.Store.user_geometries`): an entity's wins over every other
+        source (checked to lie in the county); a place's (``place:<county>:<name>``) locates that place.
 
     Returns
     -------
@@ -346,7 +388,7 @@ def resolve_plan(
         One per entity; ``geometry`` is None for county-wide and unlocated entities.
     """
     gaz, rows, gdf = _defaults(gazetteer, overrides, boundaries)
-    resolver = Resolver(plan, gaz, rows, gdf)
+    resolver = Resolver(plan, gaz, rows, gdf, user=user)
     return [resolver.resolve_entity(e) for e in plan.entities]
 
 
@@ -357,6 +399,7 @@ def place_table(
     overrides: Iterable[OverrideRow] | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
     unresolved_only: bool = False,
+    user: Mapping[str, UserGeometry] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per registered place of ``plan``, for ``cli.py places``.
 
@@ -364,7 +407,7 @@ def place_table(
     polygon (``lon``/``lat`` empty); villages carry their town's seat. ``status`` is ``located`` or ``unlocated``.
     """
     gaz, rows, gdf = _defaults(gazetteer, overrides, boundaries)
-    resolver = Resolver(plan, gaz, rows, gdf)
+    resolver = Resolver(plan, gaz, rows, gdf, user=user)
     table: list[dict[str, Any]] = []
     for place in plan.places:
         anchor = resolver.resolve_place(place.name, [place.town] if place.town else [])

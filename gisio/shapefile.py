@@ -38,6 +38,10 @@ SHP_FIELDS: dict[str, str] = {
     "source.lines": "src_lines",
     "source.quote": "src_quote",
     "reason": "reason",
+    "located_by": "loc_by",
+    "located_at": "loc_at",
+    "located_how": "loc_how",
+    "located_note": "loc_note",
 }
 
 

@@ -14,7 +14,7 @@ import config
 from plan.model import Plan
 from present.markup import md
 
-PRECISION_ORDER = ("exact", "town", "multi_town", "schematic", "county", "unlocated")
+PRECISION_ORDER = ("exact", "drawn", "town", "multi_town", "schematic", "county", "unlocated")
 
 
 class LocatingCount(NamedTuple):

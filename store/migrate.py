@@ -14,7 +14,7 @@ import geopandas as gpd
 import config
 from geo.overrides import OverrideRow, is_entity_id, load_overrides
 from geo.usergeo import place_item_id
-from store.db import Store, sha256_of
+from store.db import Store, open_store, sha256_of
 from store.errors import AlreadyImported, StoreError
 from store.model import NewGeometry, StoredItem
 
@@ -78,3 +78,21 @@ def import_overrides_file(
     if not rows:
         raise StoreError(f"{path.name} 中没有坐标行，未导入")
     return store.import_items([override_geometry(r, source_file=path.name) for r in rows], who=who)
+
+
+def open_migrated(url: str | None = None, *, boundaries: gpd.GeoDataFrame | None = None) -> tuple[Store, list[str]]:
+    """Open the store (``config.DB`` by default) and migrate ``data/overrides.csv`` into it if not done yet.
+
+    Returns
+    -------
+    tuple
+        ``(store, problems)``: problems of bad overrides rows met by the migration (left out), in Chinese.
+
+    Raises
+    ------
+    StoreError
+        The store cannot be opened or written.
+    """
+    store = open_store(url)
+    _count, problems = migrate_overrides(store, boundaries=boundaries)
+    return store, problems

@@ -98,6 +98,10 @@ def test_geojson_is_rfc7946_with_null_geometry_for_unlocated_rows(tmp_path: Path
         "precision",
         "source",
         "reason",
+        "located_by",
+        "located_at",
+        "located_how",
+        "located_note",
     }
     opened = gpd.read_file(path)  # pyogrio, the way GIS tools open it
     assert len(opened) == len(features) and opened.crs.equals(config.WGS84)

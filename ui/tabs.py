@@ -22,7 +22,7 @@ from present.overview import overview_markdown
 from present.tables import attribute_table
 from ui import data, state
 
-TAB_LABELS = ("概览", "属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入")
+TAB_LABELS = ("概览", "属性表", "待定位", "主要指标", "跨规划指标对比", "导出与导入")
 
 
 class Key(StrEnum):
@@ -30,8 +30,6 @@ class Key(StrEnum):
 
     TABS = "main_tabs"
     TABLE = "tbl_main"
-    UNLOCATED = "tbl_unlocated"
-    COUNTYWIDE = "tbl_county"
 
 
 def render_table(frame: gpd.GeoDataFrame, key: str, extra: Mapping[str, str] | None = None) -> None:
@@ -60,22 +58,6 @@ def render_table(frame: gpd.GeoDataFrame, key: str, extra: Mapping[str, str] | N
 
 def render_overview(view: CountyView, shown_count: int) -> None:
     st.markdown(overview_markdown(view.plan, view.features, shown_count))
-
-
-def render_unlocated(view: CountyView) -> None:
-    plan, features = view.plan, view.features
-    missing = features[features.geometry.isna()]
-    countywide = missing[missing["precision"] == "county"]
-    unlocated = missing[missing["precision"] != "county"]
-    scope = "市" if plan.is_municipal else "县"
-    st.markdown(
-        f"《{md(plan.title)}》共 {len(features)} 项：图上 {len(features) - len(missing)} 项，"
-        f"全{scope}范围 {len(countywide)} 项，无法定位 {len(unlocated)} 项。"
-    )
-    st.markdown(f"**无法定位（{len(unlocated)}）** — 原因如下，可在 data/overrides.csv 补充坐标")
-    render_table(unlocated, Key.UNLOCATED, {"reason": "原因"})
-    st.markdown(f"**全{scope}范围 / 未点名地点（{len(countywide)}）**")
-    render_table(countywide, Key.COUNTYWIDE, {"reason": "说明"})
 
 
 def render_indicators(plan: Plan) -> None:
