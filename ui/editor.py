@@ -239,15 +239,21 @@ def render_editor(view: CountyView, row: dict[str, Any], map_value: Any) -> None
             f"当前位置：{_describe(pinned.geometry)}"
             + (f"（用户几何，第 {pinned.version} 版）" if pinned.stored else "")
         )
-    cols = st.columns(4)
-    if cols[0].button("保存", key=Key.SAVE, type="primary", disabled=drawing is None or bool(conflict)):
-        _save(
-            view, item_id, pinned, drawing.geometry if drawing else None, drawing.action if drawing else "", who, note
-        )
-    if cols[1].button("删除位置", key=Key.DELETE, disabled=not pinned.stored or bool(conflict)):
+    top, bottom = st.columns(2), st.columns(2)
+    if top[0].button("保存", key=Key.SAVE, type="primary", disabled=drawing is None or bool(conflict), width="stretch"):
+        action = drawing.action if drawing else ""
+        _save(view, item_id, pinned, drawing.geometry if drawing else None, action, who, note)
+    if top[1].button("删除位置", key=Key.DELETE, disabled=not pinned.stored or bool(conflict), width="stretch"):
         _delete(view, item_id, pinned, who, note)
-    cols[2].button("放弃修改", key=Key.DISCARD, on_click=_reload, args=(view, item_id, True), disabled=drawing is None)
-    cols[3].button("退出标绘", key=Key.STOP, on_click=stop)
+    bottom[0].button(
+        "放弃修改",
+        key=Key.DISCARD,
+        on_click=_reload,
+        args=(view, item_id, True),
+        disabled=drawing is None,
+        width="stretch",
+    )
+    bottom[1].button("退出标绘", key=Key.STOP, on_click=stop, width="stretch")
     render_history(view, item_id, store, pinned=pinned)
 
 
