@@ -174,7 +174,9 @@ def test_edit_mode_map_loads_geoman_locally_and_sets_the_item() -> None:
     assert '"item_id":"yy-ip-002"' in script and '"drawPolygon":true' in script and '"drawPolyline":false' in script
     assert toolbar("line")["drawPolyline"] and not toolbar("line")["removalMode"]
     # snapping: only the town seats are snap targets (Geoman's opt-in mode ignores every other layer)
-    assert "L.PM.setOptIn(true)" in html and "snapIgnore: false" in html
+    from layers.labels import TownLabelLayer
+
+    assert "L.PM.setOptIn(true)" in html and "snapIgnore: false" in TownLabelLayer.builder
     with pytest.raises(ValueError):
         toolbar("circle")
     assert isinstance(next(iter(c for c in mv.fmap._children.values() if isinstance(c, DrawSupport))), DrawSupport)
