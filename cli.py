@@ -127,7 +127,19 @@ def cmd_places(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     table = place_table(plan, unresolved_only=args.unresolved, user=user)
-    columns = ["place", "kind", "town", "lon", "lat", "precision", "status", "reason", "source"]
+    columns = [
+        "place",
+        "kind",
+        "town",
+        "code",
+        "official_name",
+        "lon",
+        "lat",
+        "precision",
+        "status",
+        "reason",
+        "source",
+    ]
     _print_table(columns, [[row[c] for c in columns] for row in table])
     located = sum(1 for row in table if row["status"] == "located")
     print(f"\n{plan.county_name}: {len(table)} places listed, {located} located, {len(table) - located} unlocated")
@@ -323,9 +335,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{args.out}: written (WGS84)")
         if args.county:
             plans, features = _exchange_features(args.county)
-            matches, notes = match_by_name(
-                result, features, name_field=args.name_field, plan=plans[0], code_field=args.code_field
-            )
+            matches, notes = match_by_name(result, features, name_field=args.name_field, code_field=args.code_field)
             rows = [
                 [
                     m.imported_name,

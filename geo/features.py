@@ -2,9 +2,9 @@
 
 This is the table every view and export starts from (:func:`load_features` builds it for one plan).  Its properties are those of DEVELOPERS.md:
 ``id, name, category, county, county_name, designation, places, attributes, precision, source`` — plus
-``reason`` (why an item is not located, or how it was) for the panels, and the provenance of a user geometry
-(:data:`PROVENANCE_COLUMNS`: who placed it, when, how; empty for every other row).  Unlocated and county-wide
-entities are rows with an empty geometry, never a fake point.
+``reason`` (why an item is not located, or how it was) for the panels, ``location_source`` and ``codes``, and
+the provenance of a user geometry (:data:`PROVENANCE_COLUMNS`: who placed it, when, how; empty for every other
+row).  Unlocated and county-wide entities are rows with an empty geometry, never a fake point.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "precision",
     "source",
     "reason",
+    "location_source",
+    "codes",
     "located_by",
     "located_at",
     "located_how",
@@ -57,9 +59,21 @@ class LocationLike(Protocol):
     def precision(self) -> str: ...
     @property
     def reason(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def codes(self) -> tuple[tuple[str, str, str], ...]: ...
 
 
-def feature_properties(plan: Plan, entity: Entity, *, precision: str, reason: str | None) -> dict[str, Any]:
+def feature_properties(
+    plan: Plan,
+    entity: Entity,
+    *,
+    precision: str,
+    reason: str | None,
+    location_source: str | None = None,
+    codes: Iterable[tuple[str, str, str]] = (),
+) -> dict[str, Any]:
     """The exported properties of one entity (JSON-friendly: lists and dicts, no custom objects)."""
     return {
         "id": entity.id,
@@ -73,6 +87,8 @@ def feature_properties(plan: Plan, entity: Entity, *, precision: str, reason: st
         "precision": precision,
         "source": entity.source.as_dict(),
         "reason": reason,
+        "location_source": location_source,
+        "codes": [{"place": p, "code": c, "official_name": n} for p, c, n in codes],
         **NO_PROVENANCE,
     }
 
@@ -83,18 +99,25 @@ def plan_features(plan: Plan, locations: Iterable[LocationLike]) -> gpd.GeoDataF
     Entities without a location record are listed as ``unlocated`` rather than dropped.
     """
     by_id: Mapping[str, LocationLike] = {loc.entity_id: loc for loc in locations}
-    rows = []
-    geoms = []
+    rows: list[dict[str, Any]] = []
+    geoms: list[BaseGeometry | None] = []
     for entity in plan.entities:
         loc = by_id.get(entity.id)
-        reason: str | None
         if loc is None:
-            precision, reason, geom = "unlocated", "未进行定位", None
-        else:
-            precision, reason, geom = loc.precision, loc.reason, loc.geometry
-        if precision not in config.PRECISIONS:
-            raise ValueError(f"{entity.id}: unknown precision {precision!r}")
-        row = feature_properties(plan, entity, precision=precision, reason=reason)
+            rows.append(feature_properties(plan, entity, precision="unlocated", reason="未进行定位"))
+            geoms.append(None)
+            continue
+        if loc.precision not in config.PRECISIONS:
+            raise ValueError(f"{entity.id}: unknown precision {loc.precision!r}")
+        geom = loc.geometry
+        row = feature_properties(
+            plan,
+            entity,
+            precision=loc.precision,
+            reason=loc.reason,
+            location_source=loc.source if geom is not None else None,
+            codes=loc.codes,
+        )
         user = getattr(loc, "user", None)  # a location from a user geometry (geo.resolve.Location.user)
         if isinstance(user, UserGeometry) and geom is not None:
             row.update(user.provenance())

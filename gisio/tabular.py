@@ -21,7 +21,7 @@ from geo.features import FEATURE_COLUMNS
 from gisio.errors import GisIOError
 
 # Properties that hold lists or dicts; tabular formats store them as JSON text.
-JSON_FIELDS: tuple[str, ...] = ("places", "attributes", "source")
+JSON_FIELDS: tuple[str, ...] = ("places", "attributes", "source", "codes")
 
 
 def plain_value(value: Any) -> Any:

@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 import config
-from layers.base import click_key, parts, polygon_latlngs
+from layers.base import click_key, latlng, line_latlngs, parts, polygon_latlngs
 from layers.jsonlayer import VectorRows, path_style
 from present.markup import esc
 
@@ -35,8 +35,15 @@ def context_box(geom: shapely.Geometry, margin: float = CONTEXT_MARGIN) -> shape
     return shapely.box(minx - dx, miny - dy, maxx + dx, maxy + dy)
 
 
-def county_outline_data(boundaries: gpd.GeoDataFrame, county: str) -> str:
-    """JSON of the county's outline and, faintly, the neighbours around it; nothing here is clickable.
+RIVER_COLOR, RIVER_WEIGHT, RIVER_OPACITY = "#6BAED6", 2.2, 0.9
+RIVER_LABEL = {"className": "rr-label rr-river", "interactive": False}
+
+
+def county_outline_data(boundaries: gpd.GeoDataFrame, county: str, *, rivers: gpd.GeoDataFrame | None = None) -> str:
+    """JSON of the county's outline, faintly the neighbours around it, and the river lines; nothing is clickable.
+
+    ``rivers``: lines with a ``name`` column (None where unnamed), in the same datum as ``boundaries``; named rivers
+    are labelled inside the county.
 
     Only neighbours meeting the county's bounding box grown by :data:`CONTEXT_MARGIN` are drawn: the others are
     off screen at the county's zoom and would only add weight to the page.  Without the county's polygon, all
@@ -65,7 +72,27 @@ def county_outline_data(boundaries: gpd.GeoDataFrame, county: str) -> str:
     for geom in own_geoms:
         for rings in _rings(geom):
             rows.add("polygon", rings, strong)
+    if rivers is not None and len(rivers):
+        _add_rivers(rows, rivers, shapely.union_all(own_geoms) if own_geoms else None)
     return rows.to_json()
+
+
+def _add_rivers(rows: VectorRows, rivers: gpd.GeoDataFrame, county: shapely.Geometry | None) -> None:
+    area = context_box(county) if county is not None else None
+    line_style = path_style(RIVER_COLOR, RIVER_WEIGHT, opacity=RIVER_OPACITY, interactive=False)
+    for name, geom in zip(rivers["name"], rivers.geometry):
+        if geom is None or geom.is_empty or (area is not None and not geom.intersects(area)):
+            continue
+        shown = geom.intersection(area) if area is not None else geom
+        for part in parts(shown):
+            if part.geom_type == "LineString":
+                rows.add("polyline", line_latlngs(part), line_style)
+        inside = geom.intersection(county) if county is not None else geom
+        if isinstance(name, str) and name and not inside.is_empty:
+            spot = shapely.line_interpolate_point(shapely.line_merge(inside), 0.5, normalized=True)
+            if spot.is_empty:
+                spot = inside.representative_point()
+            rows.add("label", latlng(spot), RIVER_LABEL, tooltip=f"<span>{esc(name)}</span>")
 
 
 def designation_colors(designations: Sequence[str]) -> dict[str, str]:

@@ -63,7 +63,7 @@ def _legend(counts: dict[str, int], title: str) -> Element:
         f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:6px;'
         f'background:{config.CATEGORY_STYLE[c]["color"]};border:1px solid #333"></span>'
         f"{esc(config.CATEGORIES[c])}（{n}）</div>"
-        for c, n in counts.items()
+        for c, n in sorted(counts.items(), key=lambda kv: list(config.CATEGORIES).index(kv[0]))
     )
     box = (
         '<div id="rrmap-legend" style="position:absolute;bottom:24px;right:12px;z-index:1000;background:#fff;'
@@ -105,7 +105,10 @@ def build_map(
             style_function=lambda _f: dict(config.BOUNDARY_STYLE),
         ).add_to(fmap)
     counts: dict[str, int] = {}
-    for category, label in config.CATEGORIES.items():
+    # Towns last: a demonstration town sits at the seat its villages are placed at, and must not hide under them.
+    order = [c for c in config.CATEGORIES if c != "demo_town"] + ["demo_town"]
+    for category in order:
+        label = config.CATEGORIES[category]
         part = located[located["category"] == category]
         if part.empty:
             continue

@@ -134,20 +134,48 @@ POPUP_OPTIONS = {"maxWidth": 340, "className": "rr-popup"}
 
 
 class VectorLayer(DataLayer):
-    """Polygons and polylines: ``[styles, rows, tooltip options, popup options]``.
+    """Polygons, polylines and text labels: ``[styles, rows, tooltip options, popup options]``.
 
-    A row is ``[kind, latlngs, style index, tooltip html or null, popup html or null]`` with kind ``"polygon"``
-    or ``"polyline"``; the style is a Leaflet path options object.
+    A row is ``[kind, latlngs, style index, tooltip html or null, popup html or null]`` with kind ``"polygon"``,
+    ``"polyline"`` or ``"label"`` (then ``latlngs`` is one ``[lat, lng]`` and the tooltip slot holds the label's
+    escaped text, drawn as a non-interactive marker with the style's ``className``).  A style is a Leaflet path
+    options object; ``rrHatch: true`` fills a polygon with diagonal hatching in its ``fillColor`` (an SVG pattern
+    added to the map once), for schematic areas.
     """
 
     builder = """
 var styles = data[0], rows = data[1], tipOpts = data[2], popOpts = data[3];
 var group = L.featureGroup();
+function hatch(layer, colour) {
+  var svg = layer._path && layer._path.ownerSVGElement;
+  if (!svg) return;
+  var id = "rr-hatch-" + colour.replace(/[^0-9a-zA-Z]/g, "");
+  if (!svg.querySelector("#" + id)) {
+    var ns = "http://www.w3.org/2000/svg";
+    var defs = svg.querySelector("defs") || svg.insertBefore(document.createElementNS(ns, "defs"), svg.firstChild);
+    var pat = document.createElementNS(ns, "pattern");
+    pat.setAttribute("id", id); pat.setAttribute("patternUnits", "userSpaceOnUse");
+    pat.setAttribute("width", "8"); pat.setAttribute("height", "8");
+    pat.setAttribute("patternTransform", "rotate(45)");
+    var line = document.createElementNS(ns, "line");
+    line.setAttribute("x1", "0"); line.setAttribute("y1", "0"); line.setAttribute("x2", "0"); line.setAttribute("y2", "8");
+    line.setAttribute("stroke", colour); line.setAttribute("stroke-width", "2"); line.setAttribute("stroke-opacity", "0.7");
+    pat.appendChild(line); defs.appendChild(pat);
+  }
+  layer._path.setAttribute("fill", "url(#" + id + ")");
+}
 for (var i = 0; i < rows.length; i++) {
-  var r = rows[i];
-  var layer = r[0] === "polyline" ? L.polyline(r[1], styles[r[2]]) : L.polygon(r[1], styles[r[2]]);
+  var r = rows[i], st = styles[r[2]], layer;
+  if (r[0] === "label") {
+    layer = L.marker(r[1], {interactive: false, keyboard: false, zIndexOffset: -500,
+      icon: L.divIcon({html: r[3], className: st.className || "rr-label", iconSize: null})});
+    group.addLayer(layer);
+    continue;
+  }
+  layer = r[0] === "polyline" ? L.polyline(r[1], st) : L.polygon(r[1], st);
   if (r[3]) layer.bindTooltip(r[3], tipOpts);
   if (r[4]) layer.bindPopup(r[4], popOpts);
+  if (st.rrHatch) layer.on("add", function (e) { hatch(e.target, e.target.options.fillColor); });
   group.addLayer(layer);
 }
 return group;
@@ -175,7 +203,7 @@ class VectorRows:
         tooltip: str | None = None,
         popup: str | None = None,
     ) -> None:
-        if kind not in ("polygon", "polyline"):
+        if kind not in ("polygon", "polyline", "label"):
             raise ValueError(f"unknown vector kind {kind!r}")
         key = json.dumps(style, sort_keys=True)
         if key not in self._style_index:
@@ -201,6 +229,7 @@ def path_style(
     dash_array: str | None = None,
     interactive: bool = True,
     line_cap: str | None = None,
+    hatch: bool = False,
 ) -> dict[str, Any]:
     """Leaflet path options (only what is set), as folium's vector layers would write them."""
     style: dict[str, Any] = {"color": color, "weight": weight, "fill": fill}
@@ -215,4 +244,6 @@ def path_style(
         style["lineCap"] = line_cap
     if not interactive:
         style["interactive"] = False
+    if hatch:
+        style["rrHatch"] = True
     return style

@@ -17,6 +17,7 @@ from branca.element import Element, MacroElement
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_crs
+from geo.rivers import load_rivers
 from layers.areas import area_layers
 from layers.base import (
     DECIMALS,
@@ -119,6 +120,12 @@ def to_display(frame: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
     return frame
 
 
+def river_frame() -> gpd.GeoDataFrame:
+    """The river lines of ``data/rivers`` as a frame (``name``, geometry; EPSG:4326)."""
+    rivers = load_rivers()
+    return gpd.GeoDataFrame({"name": [r.name for r in rivers]}, geometry=[r.geometry for r in rivers], crs="EPSG:4326")
+
+
 # --- static part ----------------------------------------------------------------------------------------------
 
 MAP_CSS = """
@@ -139,7 +146,7 @@ MAP_CSS = """
 .rr-town { position: relative; white-space: nowrap; pointer-events: auto; }
 .rr-town-dot { position: absolute; left: -3px; top: -3px; width: 6px; height: 6px; border-radius: 50%;
   background: #333; border: 1px solid #fff; display: inline-block; }
-.rr-town-name { position: absolute; left: 14px; top: -7px; font-size: 11px; color: #222; cursor: pointer;
+.rr-town-name { position: absolute; left: 22px; top: -7px; font-size: 11px; color: #222; cursor: pointer;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
 .rr-legend .rr-town { display: inline-block; width: 22px; height: 10px; }
 .rr-legend .rr-town-dot { left: 8px; top: 2px; }
@@ -152,6 +159,11 @@ MAP_CSS = """
 .rr-pop-des { color: #8B0000; }
 .rr-pop-quote { margin: 4px 0; padding: 2px 8px; border-left: 3px solid #ccc; color: #333; background: #fafafa; }
 .rr-pop-src, .rr-pop-prec { color: #666; font-size: 11px; }
+.rr-label { background: none; border: none; white-space: nowrap; pointer-events: none; }
+.rr-label span { display: inline-block; transform: translate(-50%, -50%); font-size: 12px; font-weight: 600;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
+.rr-schematic span { color: #555; letter-spacing: 2px; }
+.rr-river span { color: #2b6cb0; font-style: italic; font-weight: 500; letter-spacing: 3px; }
 .rr-legend { background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 6px; font-size: 11px;
   box-shadow: 0 1px 5px rgba(0,0,0,.3); max-height: 420px; overflow-y: auto; min-width: 130px; }
 .rr-legend summary { font-weight: 700; cursor: pointer; }
@@ -369,7 +381,11 @@ def static_part(
             municipal=True,
         )
     else:
-        data = county_outline_data(bounds, county) if bounds is not None else None
+        data = (
+            county_outline_data(bounds, county, rivers=to_display(river_frame(), basemap))
+            if bounds is not None
+            else None
+        )
         located = features[features.geometry.notna()]
         legend = legend_html(count_by_category(located["category"]), kinds=counts_by_kind(located), title=title)
     fit = fit_geometry(bounds, county) if bounds is not None else None

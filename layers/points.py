@@ -12,6 +12,7 @@ All markers of a layer are one folium element (:class:`PointLayer`): a compact J
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -47,6 +48,11 @@ CLUSTER_OPTIONS = {
 # Above this many points, cluster by area (markercluster's default radius) instead of by coincidence only.
 MANY_POINTS = 500
 MANY_POINTS_RADIUS = 80
+# Items sharing one town seat (villages placed at their town's seat) are drawn as a ring around the seat, not as a
+# stack or a count bubble, when there are at most this many; the seat's own town item stays at the centre.
+RING_MAX = 24
+RING_GAP = 4  # px between neighbouring badges on the ring
+LABEL_SECTOR = 0.6  # radians each side of east kept free for the town's name label (it sits right of the seat)
 
 
 def cluster_options(n_points: int) -> dict[str, Any]:
@@ -73,13 +79,16 @@ def feature_tooltip_pieces(row: Mapping[str, Any]) -> list[str]:
 
 
 class PointLayer(JSCSSMixin, DataLayer):
-    """Clustered badges: ``[cluster options, styles, strings, items, points, tooltip options, popup options]``.
+    """Badges: ``[cluster options, styles, strings, items, points, tooltip options, popup options, sizes]``.
 
     ``styles``: ``[colour, Font Awesome icon]`` per category; ``strings``: the markup pieces of a
     :class:`layers.jsonlayer.StringTable`; ``items``: ``[tooltip pieces, popup pieces, style index, level,
     symbol state (0 at the place, 1 approximate, 2 drawn by a user)]`` per feature; ``points``: ``[lat, lng, item index]`` (a multi-town item has one point per
-    town).  The badge markup is that of :func:`layers.base.marker_html`.  Tooltips are strings (streamlit-folium
-    reads the clicked marker's tooltip text); popups are assembled when opened.
+    town), or ``[lat, lng, item index, dx, dy, z]`` for a badge drawn ``dx, dy`` pixels from its position — a ring
+    around a town seat (:func:`ring_offsets`), not clustered; ``z`` raises town items above their villages.
+    ``sizes``: badge size in px per designation level.  The badge markup is that of
+    :func:`layers.base.marker_html`.  Tooltips are strings (streamlit-folium reads the clicked marker's tooltip
+    text); popups are assembled when opened.
     """
 
     default_js = [
@@ -108,17 +117,19 @@ opts.iconCreateFunction = function (cluster) {
   return L.divIcon({html: "<div><span>" + n + "</span></div>", className: "rr-cluster", iconSize: L.point(30, 30)});
 };
 var group = L.markerClusterGroup(opts);
+var ring = L.featureGroup();
 var icons = {}, tips = [];
+function badgeIcon(it, dx, dy) {
+  var st = styles[it[2]], size = sizes[it[3]];
+  return L.divIcon({
+    html: '<div class="rr-pin rr-l' + it[3] + ["", " rr-approx", " rr-drawn"][it[4]] + '" style="--c:' + st[0]
+      + ";width:" + size + "px;height:" + size + 'px"><i class="fa-solid fa-' + st[1] + '"></i></div>',
+    iconSize: [size, size], iconAnchor: [size / 2 - dx, size / 2 - dy], className: "rr-icon"
+  });
+}
 function badge(it) {
   var key = it[2] + ":" + it[3] + ":" + it[4];
-  if (!icons[key]) {
-    var st = styles[it[2]], size = sizes[it[3]];
-    icons[key] = L.divIcon({
-      html: '<div class="rr-pin rr-l' + it[3] + ["", " rr-approx", " rr-drawn"][it[4]] + '" style="--c:' + st[0]
-        + ";width:" + size + "px;height:" + size + 'px"><i class="fa-solid fa-' + st[1] + '"></i></div>',
-      iconSize: [size, size], iconAnchor: [size / 2, size / 2], className: "rr-icon"
-    });
-  }
+  if (!icons[key]) icons[key] = badgeIcon(it, 0, 0);
   return icons[key];
 }
 function popup(it) {
@@ -138,13 +149,18 @@ var RrMarker = L.Marker.extend({
     return L.Marker.prototype.onAdd.call(this, map);
   }
 });
-var markers = new Array(pts.length);
+var markers = [];
 for (var i = 0; i < pts.length; i++) {
   var p = pts[i];
-  markers[i] = new RrMarker([p[0], p[1]], {icon: badge(items[p[2]]), rrItem: p[2]});
+  if (p.length > 3) {
+    ring.addLayer(new RrMarker([p[0], p[1]], {icon: badgeIcon(items[p[2]], p[3], p[4]), rrItem: p[2],
+                                            zIndexOffset: p[5]}));
+  } else {
+    markers.push(new RrMarker([p[0], p[1]], {icon: badge(items[p[2]]), rrItem: p[2]}));
+  }
 }
 group.addLayers(markers);
-return group;
+return L.featureGroup([group, ring]);
 """
 
     def __init__(self, data: str, name: str = "PointLayer") -> None:
@@ -216,10 +232,58 @@ def _build_point_data(frame: gpd.GeoDataFrame) -> tuple[str, int]:
     # Every vertex of every (multi)point, vectorised: [lat, lng, item index].
     xy, owner = shapely.get_coordinates(frame.geometry.values, return_index=True)
     latlngs = np.round(xy[:, ::-1], DECIMALS).tolist()
-    points = [[lat, lng, n] for (lat, lng), n in zip(latlngs, owner.tolist())]
+    points: list[list[Any]] = [[lat, lng, n] for (lat, lng), n in zip(latlngs, owner.tolist())]
     sizes = [marker_size(level) for level in LEVEL_NAMES]  # by designation level: one formula, in Python
+    if len(points) <= MANY_POINTS:  # a county's plan; the municipal scale keeps plain clustering
+        categories = columns["category"]
+        at_seat = [str(columns["precision"][n]) in _AT_SEAT for n in range(len(frame))]
+        _ring_points(points, items, sizes, categories, at_seat)
     data = [cluster_options(len(points)), styles, strings.strings, items, points, TOOLTIP_OPTIONS, POPUP_OPTIONS, sizes]
     return script_json(data), len(points)
+
+
+_AT_SEAT = frozenset({"town", "multi_town"})  # precisions that put an item at a town seat
+_TOWN_CATEGORIES = frozenset({"demo_town"})
+TOWN_Z = 1000  # a town's own item is drawn above the villages around it
+
+
+def ring_offsets(sizes: list[int]) -> list[tuple[int, int]]:
+    """Pixel offsets (dx, dy; y down) placing badges of these sizes on a ring around one point.
+
+    The ring is just large enough for the badges side by side, and leaves a sector east of the point free for the
+    town's name label.  Deterministic: same sizes, same offsets.
+    """
+    if not sizes:
+        return []
+    circumference = sum(s + RING_GAP for s in sizes)
+    usable = 2 * math.pi - 2 * LABEL_SECTOR
+    radius = max(max(sizes) * 0.9, circumference / usable)
+    step = usable / len(sizes)
+    out = []
+    for k in range(len(sizes)):
+        angle = LABEL_SECTOR + step * (k + 0.5)  # counter-clockwise from east, skipping the label sector
+        out.append((round(radius * math.cos(angle)), round(-radius * math.sin(angle))))
+    return out
+
+
+def _ring_points(
+    points: list[list[Any]], items: list[list[Any]], sizes: list[int], categories: list[str], at_seat: list[bool]
+) -> None:
+    """Give the badges sharing a town seat ring offsets (in place): the town's own items stay at the centre."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, (lat, lng, n) in enumerate(points):
+        if at_seat[n]:
+            groups.setdefault((lat, lng), []).append(i)
+    for members in groups.values():
+        if len(members) < 2 or len(members) > RING_MAX:
+            continue
+        centre = [i for i in members if categories[points[i][2]] in _TOWN_CATEGORIES]
+        around = [i for i in members if i not in centre]
+        for i in centre:
+            points[i] += [0, 0, TOWN_Z]
+        offsets = ring_offsets([sizes[items[points[i][2]][3]] for i in around])
+        for i, (dx, dy) in zip(around, offsets):
+            points[i] += [dx, dy, 0]
 
 
 def point_layers(features: gpd.GeoDataFrame) -> list[PointLayer]:

@@ -70,6 +70,16 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A printed change between two years (e.g. the 2022年比2017年增加〔累计〕 column), kept with its text."""
+
+    since: int
+    year: int
+    text: str
+    value: float | None
+
+
+@dataclass(frozen=True)
 class IndicatorRow:
     """One row of a plan's headline indicator table, printed strings kept next to the parsed numbers."""
 
@@ -86,6 +96,32 @@ class IndicatorRow:
     markers: tuple[str, ...]
     notes: tuple[str, ...]
     lines: tuple[int, int]
+    changes: tuple[Change, ...] = ()
+
+    def value_in(self, year: int) -> float | None:
+        """The number the row prints for ``year`` (its base or one of its targets), if any."""
+        if self.base_year == year:
+            return self.base_value
+        return next((t.value for t in self.targets if t.year == year), None)
+
+    def contradictions(self, tolerance: float = 0.01) -> list[str]:
+        """Printed changes that do not agree with the printed values of their two years, as Chinese sentences.
+
+        A change agrees when it equals the later value minus the earlier one, within ``tolerance`` (relative to the
+        larger of the two, at least 0.01); a dash printed for a change is not checked.
+        """
+        out: list[str] = []
+        for change in self.changes:
+            start, end = self.value_in(change.since), self.value_in(change.year)
+            if change.value is None or start is None or end is None:
+                continue
+            expected = end - start
+            if abs(expected - change.value) > max(0.01, tolerance * max(abs(start), abs(end))):
+                out.append(
+                    f"{self.indicator}：表中写{change.year}年比{change.since}年增加“{change.text}”，"
+                    f"但按表中{change.since}年值 {start:g} 与{change.year}年值 {end:g} 应为 {expected:g}"
+                )
+        return out
 
 
 @dataclass(frozen=True)
@@ -94,6 +130,7 @@ class _Column:
 
     role: str  # "unit" | "base" | "target" | "change" | "nature"
     year: int | None
+    since: int | None = None  # a "change" column's earlier year (2022年比2017年增加: year 2022, since 2017)
 
 
 @dataclass(frozen=True)
@@ -331,7 +368,8 @@ def _read_header(lines: list[str], title: int) -> _Header:
         if role == "year":
             # "2020年 2025年": the first of several plain year columns is the base year
             role = "base" if len(year_columns) > 1 and index == year_columns[0] else "target"
-        values.append(_Column(role, year))
+        since = re.search(r"比\s*(20\d\d)", _squash(cell.text)) if role == "change" else None
+        values.append(_Column(role, year, int(since.group(1)) if since else None))
     signature = tuple(_squash(raw) for raw in block_lines if raw.strip())
     return _Header(style, "group" in names[:first_value], tuple(values), signature, end)
 
@@ -492,6 +530,7 @@ def _build_row(county: str, rows: list[tuple[int, str]], header: _Header, carry:
     unit: str | None = None
     base_year = base_text = base_value = nature = None
     targets: list[Target] = []
+    changes: list[Change] = []
     for column, cell in zip(header.values, values):
         text = _tidy(cell.text)
         if column.role == "nature":
@@ -508,7 +547,9 @@ def _build_row(county: str, rows: list[tuple[int, str]], header: _Header, carry:
         elif column.role == "target":
             if column.year is not None:  # a target column always has its year (the header gave it)
                 targets.append(Target(column.year, text, parse_value(text)))
-        # "change" columns (e.g. 2022年比2017年增加) restate base and target, and are not kept
+        elif column.role == "change" and column.year is not None and column.since is not None:
+            # e.g. 2022年比2017年增加〔累计〕: kept, so that a change contradicting base and target can be shown
+            changes.append(Change(column.since, column.year, text, parse_value(text)))
     if not any(c.role == "unit" for c in header.values):
         suffix = _UNIT_SUFFIX.search(indicator)
         unit = suffix.group(1) if suffix else None
@@ -526,6 +567,7 @@ def _build_row(county: str, rows: list[tuple[int, str]], header: _Header, carry:
         markers=tuple(dict.fromkeys(all_markers)),
         notes=(),
         lines=(rows[0][0], rows[-1][0]),
+        changes=tuple(changes),
     )
     return row, own_number
 

@@ -21,6 +21,7 @@ from plan.model import (
     PLACE_KINDS,
     SCOPES,
     TOWN_KINDS,
+    TOWN_SOURCES,
     VILLAGE_KINDS,
     Attribute,
     Entity,
@@ -101,6 +102,11 @@ def _places(raw: list[Any], problems: _Problems) -> list[Place]:
             problems.add(where, f"unknown kind {kind!r} (one of {', '.join(PLACE_KINDS)})")
             continue
         aliases = tuple(str(a) for a in (item.get("aliases") or []))
+        town_source = str(item.get("town_source") or "plan")
+        if town_source not in TOWN_SOURCES:
+            problems.add(where, f"unknown town_source {town_source!r} (plan or code_list)")
+        if town_source == "code_list" and not item.get("town_note"):
+            problems.add(where, "a town taken from the code list needs a town_note saying why")
         places.append(
             Place(
                 name=name,
@@ -110,6 +116,7 @@ def _places(raw: list[Any], problems: _Problems) -> list[Place]:
                 town=item.get("town") or None,
                 town_note=item.get("town_note") or None,
                 district=item.get("district") or None,
+                town_source=town_source,
             )
         )
     return places

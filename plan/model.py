@@ -14,10 +14,14 @@ PLACE_KINDS: dict[str, str] = {
     "community": "社区",
     "district": "区县",
     "area": "片区",
+    "river": "河流",
+    "road": "道路",
 }
 TOWN_KINDS = frozenset({"town", "township", "subdistrict", "town_level"})
 VILLAGE_KINDS = frozenset({"village", "community"})
+LINE_KINDS = frozenset({"river", "road"})
 SCOPES = frozenset({"places", "county"})
+TOWN_SOURCES = frozenset({"plan", "code_list"})
 ATTRIBUTE_KINDS = frozenset({"target", "base", "current", "count", "investment", "other"})
 
 
@@ -71,6 +75,7 @@ class Place:
     town: str | None = None
     town_note: str | None = None
     district: str | None = None
+    town_source: str = "plan"  # plan: the text writes the town | code_list: taken from the official code list
 
     @property
     def is_town(self) -> bool:
@@ -79,6 +84,11 @@ class Place:
     @property
     def is_village(self) -> bool:
         return self.kind in VILLAGE_KINDS
+
+    @property
+    def is_line(self) -> bool:
+        """A river or road: located, if at all, by a line."""
+        return self.kind in LINE_KINDS
 
     @property
     def key(self) -> str:

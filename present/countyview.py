@@ -45,12 +45,17 @@ class CountyView:
 
 
 def town_seats(plan: Plan, gazetteer: Gazetteer) -> dict[str, tuple[float, float]]:
-    """Town name (as the plan writes it) -> seat ``(lon, lat)`` from the gazetteer; towns without a seat left out."""
+    """Town name -> seat ``(lon, lat)`` of every town of the plan's county the gazetteer has: the plan's own towns
+    (as the plan writes them) and the official towns of villages whose town only the code list gives."""
     out: dict[str, tuple[float, float]] = {}
     for town in plan.towns():
         seat = gazetteer.lookup(plan.county, town.name)
         if seat is not None:
             out[town.name] = (seat.lon, seat.lat)
+    taken = set(out.values())
+    for seat in gazetteer:
+        if seat.county == plan.county and (seat.lon, seat.lat) not in taken:
+            out[seat.name] = (seat.lon, seat.lat)
     return out
 
 

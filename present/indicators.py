@@ -34,10 +34,17 @@ def table_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:
         by_year = {t.year: t.text for t in r.targets}
         for y in years:
             rec[f"{y}年目标"] = by_year.get(y, "")
+        for change in r.changes:
+            rec[f"{change.year}年比{change.since}年增加"] = change.text
         rec["属性"] = r.nature or ""
         rec["原文行"] = f"{r.lines[0]}–{r.lines[1]}"
         records.append(rec)
     return pd.DataFrame.from_records(records)
+
+
+def contradictions(rows: Sequence[IndicatorRow]) -> list[str]:
+    """Every printed change of the table that disagrees with the printed values it compares (Chinese sentences)."""
+    return [line for r in rows for line in r.contradictions()]
 
 
 def chart_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:

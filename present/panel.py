@@ -71,7 +71,22 @@ def feature_panel_html(row: Mapping[str, Any], plan_title: str) -> str:
             + (f'<br><span class="rr-muted">{esc(row["reason"])}</span>' if text(row.get("reason")) else ""),
         )
     )
+    codes = [c for c in row.get("codes") or [] if isinstance(c, Mapping)]
+    if codes:
+        rows.append(
+            (
+                "区划代码",
+                "<br>".join(
+                    f'{esc(c.get("official_name"))} <span class="rr-muted">{esc(c.get("code"))}</span>' for c in codes
+                ),
+            )
+        )
     table = "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
+    if text(row.get("location_source")):
+        table += (
+            '<details class="rr-gis"><summary>给 GIS 人员：位置来源</summary>'
+            f'<div class="rr-muted">{esc(row["location_source"])}</div></details>'
+        )
     attrs = row.get("attributes") or []
     attr_html = ""
     if attrs:

@@ -25,6 +25,8 @@ class FakeLocation:
     geometry: BaseGeometry | None
     precision: str
     reason: str | None = None
+    source: str | None = "测试数据"
+    codes: tuple[tuple[str, str, str], ...] = ()
 
 
 def good_plan() -> Plan:

@@ -160,3 +160,34 @@ def test_hostile_names_render_as_text(hostile_url: str, page) -> None:
     assert page.locator("img[src='x']").count() == 0
     assert frame.locator("img[src='x']").count() == 0
     assert not dialogs, f"injected script ran: {dialogs}"
+
+
+def test_villages_at_a_town_seat_are_a_ring_not_a_bubble_and_the_demo_town_is_on_top(app_url: str, page) -> None:
+    from geo.features import load_features
+
+    features = load_features("500235")[1]
+    shown = features[features["category"].isin(["demo_town", "demo_village"]) & features.geometry.notna()]
+    frame = open_view(page, f"{app_url}/?county=500235&layers=demo_town,demo_village")
+    pins = frame.locator(".leaflet-marker-pane .rr-pin")
+    expect(pins).to_have_count(len(shown))  # one badge per item: no count bubble hides a village
+    expect(frame.locator(".leaflet-marker-pane .rr-cluster")).to_have_count(0)
+    # Badges are placed apart (a ring around each seat), and every demo town is above everything else at its seat.
+    boxes = frame.locator(".leaflet-marker-pane .rr-icon").evaluate_all(
+        """els => els.map(e => { const r = e.getBoundingClientRect();
+             return {x: Math.round(r.x), y: Math.round(r.y), w: r.width, h: r.height, z: +e.style.zIndex,
+                     town: !!e.querySelector('.fa-star')}; })"""
+    )
+    assert len({(b["x"], b["y"]) for b in boxes}) == len(boxes), "two badges drawn on the same spot"
+
+    def overlap(a: dict, b: dict) -> bool:
+        return (
+            a["x"] < b["x"] + b["w"]
+            and b["x"] < a["x"] + a["w"]
+            and a["y"] < b["y"] + b["h"]
+            and b["y"] < a["y"] + a["h"]
+        )
+
+    towns = [b for b in boxes if b["town"]]
+    assert towns
+    for town in towns:  # whatever touches a demo town's badge is drawn below it
+        assert all(v["z"] < town["z"] for v in boxes if not v["town"] and overlap(v, town))

@@ -40,7 +40,7 @@ def test_places_unresolved_lists_only_unlocated_with_reasons(capsys: pytest.Capt
     body = [line for line in out.splitlines()[2:] if line.strip() and not line.startswith("云阳县")]
     assert body, "云阳 has towns GeoNames does not list; they must be reported"
     assert all("unlocated" in line and "located " not in line.replace("unlocated", "") for line in body)
-    assert "没有坐标" in out
+    assert "找不到坐标" in out
 
 
 def test_places_lists_village_at_its_town_seat(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygo
 
 import config
 from geo.boundaries import county_polygon, lies_within, load_boundaries
-from geo.gazetteer import Gazetteer, TownSeat
+from geo.gazetteer import Gazetteer, TownSeat, load_gazetteer
 from geo.overrides import OverrideRow
 from geo.resolve import VILLAGE_NOTE, Location, place_table, resolve_plan
 from plan.model import Entity, Place, Plan, Source
@@ -145,10 +145,11 @@ def test_belt_is_a_line_through_ordered_anchors(gazetteer, boundaries, seats) ->
     assert [Point(c) for c in loc.geometry.coords] == [seats["丙坪乡"], seats["甲山镇"], seats["乙水镇"]]
 
 
-def test_belt_with_one_located_anchor_is_unlocated(gazetteer, boundaries) -> None:
+def test_belt_with_one_located_anchor_is_drawn_at_its_centre(gazetteer, boundaries) -> None:
+    # The text gives only the belt's centre (e.g. 以泥溪三峡农耕园为中心): a point there, never a made-up line.
     loc = resolve([entity("b-1", ("甲山镇", "丁家镇", "长江"), "industrial_belt")], gazetteer, boundaries)["b-1"]
-    assert loc.precision == "unlocated" and loc.geometry is None
-    assert "至少两个" in loc.reason and "丁家镇" in loc.reason
+    assert loc.precision == "town" and loc.geometry is not None and loc.geometry.geom_type == "Point"
+    assert "走向规划未写明" in loc.reason and any("丁家镇" in n for n in loc.notes + (loc.reason,))
 
 
 def test_county_scope_and_placeless_entities_have_no_fake_point(gazetteer, boundaries) -> None:
@@ -161,8 +162,8 @@ def test_unknown_and_missing_names_are_explained(gazetteer, boundaries) -> None:
     locs = resolve(
         [entity("u-1", ("丁家镇",)), entity("u-2", ("长江",)), entity("u-3", ("东片区",))], gazetteer, boundaries
     )
-    assert "丁家镇" in locs["u-1"].reason and "地名表中没有坐标" in locs["u-1"].reason
-    assert "长江" in locs["u-2"].reason and "不在规划的地点登记表中" in locs["u-2"].reason
+    assert "丁家镇" in locs["u-1"].reason and "找不到坐标" in locs["u-1"].reason
+    assert "长江" in locs["u-2"].reason and "不是本规划登记的" in locs["u-2"].reason
     assert "东片区" in locs["u-3"].reason
     assert all(loc.precision == "unlocated" and loc.geometry is None for loc in locs.values())
 
@@ -174,7 +175,7 @@ def test_partly_located_entity_keeps_what_it_has_and_notes_the_rest(gazetteer, b
 
 def test_point_outside_the_county_is_demoted(gazetteer, boundaries) -> None:
     loc = resolve([entity("o-1", ("外溪镇",))], gazetteer, boundaries)["o-1"]
-    assert loc.precision == "unlocated" and loc.geometry is None and "范围外" in loc.reason
+    assert loc.precision == "unlocated" and loc.geometry is None and "以外" in loc.reason
 
 
 def _override(place_or_id: str, pt: Point) -> OverrideRow:
@@ -222,7 +223,19 @@ def test_place_table_lists_every_place_and_filters_unresolved(gazetteer, boundar
     table = place_table(plan, gazetteer=gazetteer, overrides=[], boundaries=boundaries)
     assert [r["place"] for r in table] == [p.name for p in PLACES]
     first = table[0]
-    assert set(first) == {"place", "kind", "town", "lon", "lat", "precision", "source", "status", "reason"}
+    assert set(first) == {
+        "place",
+        "kind",
+        "town",
+        "code",
+        "official_name",
+        "lon",
+        "lat",
+        "precision",
+        "source",
+        "status",
+        "reason",
+    }
     assert first["status"] == "located" and first["lon"] == round(seats["甲山镇"].x, 5)
     village = table[5]
     assert village["town"] == "甲山镇" and village["precision"] == "town" and VILLAGE_NOTE in village["reason"]
@@ -257,3 +270,59 @@ def test_county_scope_item_names_the_places_it_mentions() -> None:
     belt = next(loc for loc in resolve_plan(plan) if loc.entity_id == "yy-ib-002")  # 柑橘产业示范带 along 澎溪河
     assert belt.precision == "county" and belt.geometry is None
     assert "澎溪河" in belt.reason
+
+
+# --- the shipped plans with the shipped data sources ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, dict[str, Location]]:
+    from plan.loader import load_plans
+
+    return {code: {loc.entity_id: loc for loc in resolve_plan(plan)} for code, plan in load_plans().items()}
+
+
+def test_a_belt_along_a_named_river_follows_its_line_within_the_county(shipped) -> None:
+    loc = shipped["500243"]["ps-ib-001"]  # 彭水乌江流域休闲农业与乡村旅游示范带
+    assert loc.precision == "schematic" and loc.geometry is not None and "Line" in loc.geometry.geom_type
+    assert lies_within(loc.geometry, county_polygon("500243"))
+    assert "乌江" in loc.reason and "GSHHG" in (loc.source or "")
+
+
+def test_rivers_and_roads_without_line_data_stay_listed_with_the_reason(shipped) -> None:
+    citrus = shipped["500235"]["yy-ib-002"]  # 柑橘产业示范带 along 澎溪河 (not in the river data)
+    road = shipped["500235"]["yy-ib-003"]  # 云利路…示范带
+    assert citrus.geometry is None and road.geometry is None
+    assert "澎溪河" in citrus.reason and "云利路" in road.reason
+
+
+def test_a_complex_over_several_towns_is_a_schematic_outline_around_their_seats(shipped) -> None:
+    loc = shipped["500235"]["yy-ip-001"]  # 人和―巴阳田园综合体
+    assert loc.precision == "schematic" and loc.geometry is not None and loc.geometry.geom_type == "Polygon"
+    assert "示意范围" in loc.reason and "不是规划边界" in loc.reason
+    gaz = load_gazetteer()
+    for town in ("人和街道", "巴阳镇"):
+        seat = gaz.lookup("500235", town)
+        assert seat is not None and loc.geometry.contains(Point(seat.lon, seat.lat))
+
+
+def test_villages_whose_town_comes_from_the_code_list_say_so(shipped) -> None:
+    from plan.loader import load_plan
+
+    plan = load_plan("500243")
+    demo = [e for e in plan.entities if e.category == "demo_village"]
+    located = [shipped["500243"][e.id] for e in demo if shipped["500243"][e.id].geometry is not None]
+    assert len(located) >= 8
+    assert all(any("统计用区划代码" in n for n in loc.notes) for loc in located)
+
+
+def test_every_located_item_says_where_its_geometry_comes_from(shipped) -> None:
+    for code, locs in shipped.items():
+        for loc in locs.values():
+            if loc.geometry is not None:
+                assert loc.source, f"{code} {loc.entity_id} has a geometry without a source"
+
+
+def test_official_codes_are_attached_to_the_places(shipped) -> None:
+    codes = {p: c for p, c, _n in shipped["500235"]["yy-dv-001"].codes}
+    assert codes and all(len(c) in (9, 12) and c.startswith("500235") for c in codes.values())

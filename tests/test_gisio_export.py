@@ -98,6 +98,8 @@ def test_geojson_is_rfc7946_with_null_geometry_for_unlocated_rows(tmp_path: Path
         "precision",
         "source",
         "reason",
+        "location_source",
+        "codes",
         "located_by",
         "located_at",
         "located_how",

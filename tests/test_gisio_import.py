@@ -291,25 +291,30 @@ def test_lines_and_areas_are_matched_and_saved_as_they_are(
 
 
 def test_official_codes_match_places_that_carry_one(features: gpd.GeoDataFrame) -> None:
-    from types import SimpleNamespace as NS
-
     from gisio.match import entity_codes, guess_code_field, normalise_code
 
     assert normalise_code("500235123") == "500235123000" and normalise_code(500235123456.0) == "500235123456"
     assert normalise_code("5002351") is None and normalise_code(None) is None
     layer = _team_layer(features)
     assert guess_code_field(layer) == "XZQDM"
-    # a plan whose places carry official codes (test codes); one without codes gives no code matches
-    coded = NS(
-        places=[NS(name="黎明村", aliases=(), code="500235123456"), NS(name="双河镇", aliases=(), code="500235123")],
-        entities=[NS(id="g-dv-001", name="黎明村", places=("双河镇", "黎明村"))],
-    )
-    uncoded = NS(places=[NS(name="黎明村", aliases=())], entities=coded.entities)
+    # the feature table's codes (test codes): the village's own code identifies its item; a table without codes
+    # gives no code matches and matching by name goes on as before
+    coded = features.copy()
+    coded["codes"] = [
+        [
+            {"place": "双河镇", "code": "500235123", "official_name": "双河镇"},
+            {"place": "黎明村", "code": "500235123456", "official_name": "黎明村村委会"},
+        ]
+        if fid == "g-dv-001"
+        else []
+        for fid in coded["id"]
+    ]
+    uncoded = coded.drop(columns=["codes"])
     assert entity_codes(coded) == {"500235123456": ["g-dv-001"]}
-    assert entity_codes(uncoded) == {} and entity_codes(None) == {}
+    assert entity_codes(uncoded) == {}
     layer.loc[1, "XZQDM"] = "500235123456"  # an area named nothing like a plan item: only its code can match
-    matches, _ = match_by_name(layer, features, name_field="名称", plan=coded)
+    matches, _ = match_by_name(layer, coded, name_field="名称")
     by_code = [m for m in matches if m.method == "code"]
     assert [(m.row, m.entity_id, m.kind) for m in by_code] == [(1, "g-dv-001", "面"), (2, "g-dv-001", "点")]
-    matches, _ = match_by_name(layer, features, name_field="名称", plan=uncoded)
+    matches, _ = match_by_name(layer, uncoded, name_field="名称")
     assert not [m for m in matches if m.method == "code"] and any(m.imported_name == "黎明村" for m in matches)

@@ -425,3 +425,16 @@ def test_frame_of_several_plans_leaves_missing_years_empty(parsed: dict[str, lis
 def test_frame_of_no_rows_keeps_columns() -> None:
     frame = indicators_frame([])
     assert frame.empty and {"indicator", "base_value", "nature", "notes"} <= set(frame.columns)
+
+
+def test_chengkou_change_column_is_kept_and_its_contradictions_are_named() -> None:
+    rows = load_indicators("500229")
+    assert all(len(r.changes) == 1 and (r.changes[0].since, r.changes[0].year) == (2017, 2022) for r in rows)
+    grain = next(r for r in rows if r.indicator == "粮食综合生产能力")
+    assert grain.changes[0].text == "—" and grain.contradictions() == []
+    labels = next(r for r in rows if "两品一标" in r.indicator)
+    assert labels.changes[0].value == 8 and labels.value_in(2017) == 78 and labels.value_in(2022) == 90
+    (sentence,) = labels.contradictions()
+    assert "8" in sentence and "12" in sentence
+    agreeing = next(r for r in rows if r.indicator == "农业劳动生产率")  # 2.7 -> 5, printed 2.3
+    assert agreeing.contradictions() == []

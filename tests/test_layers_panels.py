@@ -92,6 +92,7 @@ class Row:
     markers: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     lines: tuple[int, int] = (1, 2)
+    changes: tuple[object, ...] = ()
 
 
 def test_chart_frame_keeps_only_numeric_base_and_targets() -> None:

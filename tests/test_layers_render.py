@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import folium
+import geopandas as gpd
+import pandas as pd
 import pytest
 from layer_fixtures import good_features, hostile_features, multi_features, square_boundaries
 
@@ -108,7 +110,7 @@ def test_markup_boilerplate_is_shared_and_joins_back() -> None:
 def test_no_point_layer_without_points() -> None:
     feats = good_features()
     html = render(overlay_groups(feats[feats["id"] != "t-dv-001"]))
-    assert "L.markerClusterGroup(" not in html and "L.marker(" not in html
+    assert "L.markerClusterGroup(" not in html and not layer_data(html, "point_layer")
     assert layer_data(html, "belt_layer")  # the belt is still drawn
 
 
@@ -289,3 +291,37 @@ def test_county_outline_draws_only_the_neighbours_around_the_county() -> None:
     rings = [r[1][0] for r in data[1]]
     assert len(rings) == 2  # the neighbour and the county, not the far district
     assert all(r[3] is None for r in data[1])  # nothing clickable
+
+
+def test_villages_at_one_seat_form_a_ring_and_the_demo_town_stays_on_top() -> None:
+    # Test data: the fixture's seat gets a demo town and three villages placed at it.
+    feats = good_features()
+    seat = feats.loc[feats["id"] == "t-dv-001", "geometry"].iloc[0]
+    extra = feats[feats["id"] == "t-dv-001"].copy()
+    rows = []
+    for n, cat in enumerate(["demo_town", "demo_village", "demo_village", "demo_village"]):
+        row = extra.copy()
+        row["id"], row["category"], row["precision"] = f"r-{n}", cat, "town"
+        row["geometry"] = [seat]
+        rows.append(row)
+    frame = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs=feats.crs)
+    points = layer_data(render(overlay_groups(frame)), "point_layer")[0][4]
+    centre = [p for p in points if p[3:5] == [0, 0]]
+    ring = [p for p in points if p[3:5] != [0, 0]]
+    assert len(centre) == 1 and centre[0][5] > 0  # the demo town, raised above the villages
+    assert len(ring) == 3 and len({(p[3], p[4]) for p in ring}) == 3  # three distinct places around the seat
+    assert all(p[:2] == centre[0][:2] for p in ring)  # still at the seat: the offset is in pixels only
+    east = [p for p in ring if p[3] > 0 and abs(p[4]) < 0.3 * p[3]]
+    assert east == []  # the sector east of the seat stays free for the town's name
+
+
+def test_a_schematic_area_is_hatched_and_labelled() -> None:
+    feats = good_features()
+    area = feats[feats["id"] == "t-dv-001"].copy()
+    area["geometry"] = [area.geometry.iloc[0].buffer(0.05)]  # test data: an outline around the fixture's seat
+    area["category"], area["precision"] = "industrial_park", "schematic"
+    html = render(overlay_groups(area))
+    (data,) = layer_data(html, "area_layer")
+    styles, rows = data[0], data[1]
+    assert any(s.get("rrHatch") for s in styles)
+    assert any(r[0] == "label" and "示意" in r[3] for r in rows)

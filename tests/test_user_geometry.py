@@ -92,7 +92,7 @@ def test_a_user_geometry_outside_the_county_is_not_drawn(polygon) -> None:
     far = shapely.affinity.translate(inner_line(polygon), xoff=4.0)
     _plan, features = load_features(YY, user={BELT: UserGeometry(BELT, YY, far, "drawn", "测试甲")})
     belt = features[features["id"] == BELT].iloc[0]
-    assert belt.geometry is None and belt["precision"] == "unlocated" and "范围外" in belt["reason"]
+    assert belt.geometry is None and belt["precision"] == "unlocated" and "以外" in belt["reason"]
 
 
 def test_a_place_geometry_locates_the_items_at_that_place(polygon) -> None:

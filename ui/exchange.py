@@ -23,8 +23,6 @@ from gisio.normalise import ImportResult
 from gisio.png import render_png_bytes
 from gisio.read import SUPPORTED_TEXT, read_upload
 from layers.htmlmap import map_html
-from plan.loader import load_plan
-from plan.model import Plan, PlanDataError
 from ui import data, identity
 
 
@@ -282,8 +280,7 @@ def render_matching(
         return
     default = columns.index(result.name_field) if result.name_field in columns else 0
     name_field = st.selectbox("名称字段", columns, index=default, key=keys.name_field)
-    plan = _plan_of(features)
-    matches, notes = match_by_name(result, features, name_field=name_field, plan=plan)
+    matches, notes = match_by_name(result, features, name_field=name_field)
     for note in notes:
         st.caption(note)
     if not matches:
@@ -327,14 +324,3 @@ def render_matching(
         if on_saved is not None:
             on_saved()
         st.rerun()
-
-
-def _plan_of(features: gpd.GeoDataFrame) -> Plan | None:
-    """The plan of a one-plan feature table (its places may carry official codes), else None."""
-    counties = set(features["county"].astype(str)) if len(features) else set()
-    if len(counties) != 1:
-        return None
-    try:
-        return load_plan(counties.pop())
-    except PlanDataError:
-        return None

@@ -16,7 +16,7 @@ import streamlit as st
 from plan.indicators import IndicatorParseError, IndicatorRow
 from plan.model import Plan
 from present.countyview import CountyView
-from present.indicators import NATURE_COLORS, chart_frame, common_indicators, table_frame
+from present.indicators import NATURE_COLORS, chart_frame, common_indicators, contradictions, table_frame
 from present.markup import md
 from present.overview import overview_markdown
 from present.tables import attribute_table
@@ -71,6 +71,12 @@ def render_indicators(plan: Plan) -> None:
         return
     st.markdown(f"**《{md(plan.title)}》主要指标**（原文照录）")
     st.dataframe(table_frame(rows), hide_index=True, width="stretch")
+    conflicts = contradictions(rows)
+    if conflicts:
+        st.warning(
+            f"原表中有 {len(conflicts)} 处“增加”数与基期、目标值对不上（照录原文，未改动）：\n\n"
+            + "\n".join(f"- {md(line)}" for line in conflicts)
+        )
     chart = chart_frame(rows)
     if chart.empty:
         st.caption("没有同时具有数值基期和数值目标的指标，无法作图。")
