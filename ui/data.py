@@ -115,9 +115,3 @@ def tianditu_key() -> str:
         return ""
     except Exception:  # noqa: BLE001 - a malformed secrets.toml must not break the map; the key is optional
         return ""
-
-
-def clear() -> None:
-    """Forget every cached view (after the locations changed, e.g. a saved import)."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
