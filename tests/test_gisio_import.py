@@ -318,3 +318,22 @@ def test_official_codes_match_places_that_carry_one(features: gpd.GeoDataFrame) 
     assert [(m.row, m.entity_id, m.kind) for m in by_code] == [(1, "g-dv-001", "面"), (2, "g-dv-001", "点")]
     matches, _ = match_by_name(layer, uncoded, name_field="名称")
     assert not [m for m in matches if m.method == "code"] and any(m.imported_name == "黎明村" for m in matches)
+
+
+def test_an_import_whose_crs_is_uncertain_saves_nothing(
+    tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame
+) -> None:
+    from gisio.normalise import CrsCandidate
+
+    result = read_upload(_gis_team_points(features), "gis_team.csv", crs="wgs84")
+    guessed = dataclasses.replace(
+        result,
+        crs_origin="guess",
+        source_crs="EPSG:4545",
+        crs_candidates=(CrsCandidate("EPSG:4545", "第36带", "推断"), CrsCandidate("EPSG:4546", "第37带", "推断")),
+    )
+    assert guessed.crs_ambiguous
+    store = open_store(str(tmp_path / "edits.gpkg"))
+    with pytest.raises(ImportRejected, match="无法确定该图层的坐标系"):
+        save_matches(best_matches(match_by_name(guessed, features)[0]), store=store, who="测试GIS", imported=guessed)
+    assert store.count("history") == 0
