@@ -6,11 +6,11 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench data data-deps assets fonts system-deps clean help
+.PHONY: run test lint bench data data-deps assets fonts system-deps gis-deps clean help
 
 help:
 	@echo "make run    — set up and start the app on http://localhost:$(PORT)"
-	@echo "make test   — set up (incl. Chromium, CJK fonts), run the lint/type gates and every test"
+	@echo "make test   — set up (incl. Chromium, CJK fonts, QGIS, GDAL, xmllint), run the lint/type gates and every test"
 	@echo "make lint   — ruff (lint + format check) and mypy only"
 	@echo "make bench  — run the performance benchmark, write docs/perf.md"
 	@echo "make data   — rebuild data/boundaries, divisions, gazetteer and rivers from the registry datasets"
@@ -44,13 +44,15 @@ static/vendor/.installed: node_modules/.installed scripts/vendor_assets.py
 assets: static/vendor/.installed
 
 # Debian packages: Noto CJK for the presentation PNG (run and test), Chromium for the browser tests and the
-# benchmark (playwright cannot download browsers here).  Installed with apt only when missing.
+# benchmark (playwright cannot download browsers here), and the GIS clients of the interop tests (QGIS 3.22,
+# GDAL 3.6's tools and GeoPackage validator, xmllint).  Installed with apt only when missing; $(2) are extra
+# apt-get options.
 define apt_ensure
 	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) $$missing; \
 	fi
 endef
 
@@ -69,6 +71,11 @@ system-deps:
 data-deps: scripts/data-npm/node_modules/.installed
 	$(call apt_ensure,gmt-gshhg-high)
 
+# Only `make test` needs these (about 1 GB with QGIS); `make run` does not: without QGIS the app offers every
+# export but the QGIS project, and says why.
+gis-deps:
+	$(call apt_ensure,gdal-bin python3-gdal python3-qgis qgis-providers libxml2-utils,--no-install-recommends)
+
 run: $(VENV)/.runtime assets fonts
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
 
@@ -78,7 +85,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev assets system-deps scripts/data-npm/node_modules/.installed lint
+test: $(VENV)/.dev assets system-deps gis-deps scripts/data-npm/node_modules/.installed lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev assets system-deps

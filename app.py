@@ -58,6 +58,7 @@ def main() -> None:
                 county=view.county,
                 boundaries=boundaries,
                 indicators=data.indicators_table(view.county),
+                plans=(view.plan,),
             )
     with layout.map_slot:
         render_map_and_panel(view, shown, boundaries=boundaries, imported=imported)  # writes the URL

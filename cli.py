@@ -3,7 +3,7 @@
 python cli.py stats                      counts per plan and category
 python cli.py validate [FILE ...]        check plan data files against the schema and the seeds
 python cli.py places --county 500235     registered places with location, precision and source
-python cli.py export --county C --format F --out PATH    GIS export (geojson|gpkg|shp|kml|csv|html)
+python cli.py export --county C --format F --out PATH    GIS export (gpkg|qgis|shp|geojson|kml|xlsx|csv|html)
 python cli.py png --county C --out PATH                  presentation map as PNG
 python cli.py import FILE [--county C [--save --who NAME]]   read a GIS layer, match its features to plan entities
 python cli.py history ITEM_ID                            the saved geometry versions of a plan item (the store)
@@ -148,7 +148,10 @@ def cmd_places(args: argparse.Namespace) -> int:
 
 # --- GIS exchange: export, png, import (gisio) ------------------------------------------------------------------
 
-EXPORT_FORMATS = ("geojson", "gpkg", "shp", "kml", "csv", "html")
+# The keys of gisio.export.FORMATS (a test checks they agree; listed here so `--help` needs no geo stack).
+EXPORT_FORMATS = ("gpkg", "qgis", "shp", "geojson", "kml", "xlsx", "csv", "html")
+# Formats that carry the plan's indicator table.
+_WITH_INDICATORS = ("gpkg", "qgis", "xlsx")
 
 
 def _names(values: Sequence[str] | None) -> list[str] | None:
@@ -195,7 +198,12 @@ def _indicator_table(plans: Sequence[Plan]) -> pd.DataFrame | None:
 def _configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--county", required=True, help="plan adcode, or 'all'")
     parser.add_argument("--format", required=True, choices=EXPORT_FORMATS)
-    parser.add_argument("--crs", default="4326", help="4326 (default) | 4490 | gk (zone suggested from the data)")
+    parser.add_argument(
+        "--crs",
+        default=None,
+        help="4490 CGCS2000 (default; GeoJSON, KML and HTML are always 4326) | 4326 | gk (zone suggested from the data)"
+        " | 4544/4545/4546",
+    )
     parser.add_argument("--layers", nargs="*", help="categories to export (default: all)")
     parser.add_argument(
         "--filter",
@@ -209,7 +217,7 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "export",
-    "export plan features as GeoJSON, GeoPackage, Shapefile (zip), KML, CSV or offline HTML",
+    "export plan features: GeoPackage, QGIS project, Shapefile/GeoJSON (zip), KML, Excel, CSV or offline HTML",
     _configure_export,
 )
 def cmd_export(args: argparse.Namespace) -> int:
@@ -225,7 +233,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         plans, features = _exchange_features(args.county)
         selected = select_features(features, _names(args.layers), FeatureFilter.parse(args.filter))
         boundaries = load_boundaries("display" if args.format == "html" else "full")
-        indicators = _indicator_table(plans) if args.format == "gpkg" else None
+        indicators = _indicator_table(plans) if args.format in _WITH_INDICATORS else None
         title = plans[0].title if len(plans) == 1 else "重庆市乡村振兴规划一张图"
         html = map_html(selected, boundaries=boundaries, title=title) if args.format == "html" else None
         result = export_features(
@@ -237,11 +245,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             indicators=indicators,
             title=title,
             html=html,
+            plans=plans,
         )
     except (GisIOError, GeoDataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{result.path}: {result.count} features ({result.located} located), {crs_label(result.crs)}")
+    if result.path != args.out:
+        print(f"note: written as {result.path.name} (this format is a zip of several files)")
     for note in result.notes:
         print(f"note: {note}")
     if result.layers:

@@ -53,6 +53,10 @@ STATIC_URL = os.environ.get("RRMAP_STATIC_URL", "app/static")
 # Upload limit for imported GIS layers, in megabytes.
 MAX_UPLOAD_MB = float(os.environ.get("RRMAP_MAX_UPLOAD_MB", "50"))
 
+# Debian's Python with PyQGIS (python3-qgis), run as a subprocess for the QGIS project export; the app's own
+# Python cannot import QGIS.  Without it every export but the QGIS project works.
+QGIS_PYTHON = os.environ.get("RRMAP_QGIS_PYTHON", "/usr/bin/python3")
+
 # Tianditu key: environment first; the app also looks in Streamlit secrets.
 TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
 
@@ -65,6 +69,9 @@ MUNICIPAL_ADCODE = "500000"
 WGS84 = "EPSG:4326"  # everything inside the app
 CGCS2000 = "EPSG:4490"  # geographic CGCS2000 (lat/lon axis order in the EPSG definition)
 WEB_MERCATOR = "EPSG:3857"
+# What exports use unless told otherwise: 2000国家大地坐标系, the datum of Chinese plan-layer deliveries.  Formats
+# that are WGS84 by definition (GeoJSON RFC 7946, KML, the HTML map) stay EPSG:4326.
+DEFAULT_EXPORT_CRS = CGCS2000
 # CGCS2000 3-degree Gauss-Krüger zones covering Chongqing (central meridians 105/108/111°E).
 GK_ZONES: dict[int, dict[str, str]] = {
     35: {"cm": "105", "no_prefix": "EPSG:4544", "prefix": "EPSG:4523"},
@@ -112,6 +119,10 @@ CATEGORY_STYLE: dict[str, dict[str, str]] = {
     "ecological": {"color": "#33A02C", "icon": "tree"},
     "other": {"color": "#7F7F7F", "icon": "info-circle"},
 }
+# Precisions drawn hollow/dashed, on the map and in GIS styles: the item is not at the drawn place itself (a village
+# at its town seat …).  Categories that *are* towns are where the plan puts them when at their town seat.
+APPROXIMATE_PRECISIONS = frozenset({"town", "multi_town", "schematic"})
+TOWN_CATEGORIES = frozenset({"demo_town"})
 BOUNDARY_STYLE: dict[str, Any] = {"color": "#444444", "weight": 1.2, "fillColor": "#f4f1ea", "fillOpacity": 0.35}
 
 
@@ -123,3 +134,15 @@ def category_color(category: str) -> str:
 def category_icon(category: str) -> str:
     """The Font Awesome icon name of a category (``other``'s for an unknown one)."""
     return CATEGORY_STYLE.get(category, CATEGORY_STYLE["other"])["icon"]
+
+
+def is_approximate(category: str, precision: str) -> bool:
+    """Whether the drawn position only approximates the item (drawn hollow or dashed)."""
+    if precision == "schematic":
+        return True
+    return precision in APPROXIMATE_PRECISIONS and category not in TOWN_CATEGORIES
+
+
+def approximate_precisions(category: str) -> frozenset[str]:
+    """The precisions that :func:`is_approximate` draws hollow/dashed in ``category``."""
+    return frozenset(p for p in APPROXIMATE_PRECISIONS if is_approximate(category, p))

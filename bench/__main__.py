@@ -414,8 +414,9 @@ DEFINITIONS = """\
   "Until the map iframe starts loading" is the part spent booting Streamlit's page and running the script up to
   st_folium; the rest is the component loading Leaflet and drawing.  The Streamlit server runs
   the script for every load, so this includes a warm server run.
-- **Export** = every feature of the view to GeoJSON plus GeoPackage (ours: `gisio.export.export_features`, one layer
-  per category + full boundaries + indicators; baseline: `GeoDataFrame.to_file` of the same rows).  **PNG** =
+- **Export** = every feature of the view to GeoJSON plus GeoPackage (ours: `gisio.export.export_features`, the GIS
+  delivery: one layer per category and geometry type, the items without geometry, full boundaries, indicators,
+  styles, aliases, data dictionary and metadata; baseline: `GeoDataFrame.to_file` of the same rows).  **PNG** =
   `gisio.png.render_png` at 1920×1080 against a plain `GeoDataFrame.plot` + `savefig` of the same size.
 - **Scale case**: {n:,} synthetic village points (seed {seed}, `bench/synthetic.py`, spread over the 38 districts
   in proportion to area, generated in memory, never shipped) on the municipal view; ours =

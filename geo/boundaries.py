@@ -205,6 +205,25 @@ def _load(path_str: str) -> gpd.GeoDataFrame:
     return gdf[["adcode", "name", "geometry"]]
 
 
+def boundaries_source(level: Level = "display") -> str:
+    """The attribution stored with the boundary file (dataset, version, licence, datum conversion).
+
+    Raises
+    ------
+    GeoDataError
+        The file is missing or has no ``source`` property.
+    """
+    path = config.BOUNDARIES_DIR / FILES[level]
+    if not path.exists():
+        raise GeoDataError(f"找不到边界文件 {path}；请运行 python scripts/build_boundaries.py 生成")
+    with path.open(encoding="utf-8") as fh:
+        doc = json.load(fh)
+    sources = {str((f.get("properties") or {}).get("source") or "") for f in doc.get("features", [])} - {""}
+    if not sources:
+        raise GeoDataError(f"边界文件 {path.name} 没有注明来源（source）")
+    return "；".join(sorted(sources))
+
+
 def load_boundaries(level: Level = "display", include_municipality: bool = True) -> gpd.GeoDataFrame:
     """Load Chongqing's county boundaries (EPSG:4326).
 

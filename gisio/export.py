@@ -1,15 +1,13 @@
 """The front door of exports: formats, CRS choice, selection, and one call that writes any format.
 
-The writers live one module per format (:mod:`gisio.geojson`, :mod:`gisio.gpkg`, :mod:`gisio.shapefile`,
-:mod:`gisio.kml`, :mod:`gisio.tabular` for CSV); the self-contained HTML map is drawn by :mod:`layers.htmlmap`
-and only written here.  Every writer takes the feature table of :func:`geo.features.plan_features` (EPSG:4326; columns
-``FEATURE_COLUMNS``; geometry ``None`` for county-wide and unlocated rows) and writes the *whole* selection:
-rows without a location are exported too (null geometry, an attribute-only table in the Shapefile zip, an empty
-``lon``/``lat`` in the CSV), so an export is always the whole plan.
-
-Lists and dicts (``places``, ``attributes``, ``source``) stay JSON in GeoJSON and become JSON text in the tabular
-formats.  Shapefile limits (10-character field names, 254-byte strings) are handled as documented in
-``docs/shapefile_fields.md`` and :data:`SHP_FIELDS`.
+Every GIS format is a *delivery* a GIS team can use as it is (issue 15): items in single-type layers with the items
+without geometry in their own table (:mod:`gisio.partition`), the app's styles (:mod:`gisio.styles`), Chinese
+aliases and a data dictionary (:mod:`gisio.dictionary`), the 数据说明 and metadata (:mod:`gisio.metadata`), in
+CGCS2000 (EPSG:4490) unless asked otherwise.  One module per format: :mod:`gisio.gpkg`, :mod:`gisio.shapefile`,
+:mod:`gisio.geojson`, :mod:`gisio.kml`, :mod:`gisio.xlsx`, :mod:`gisio.tabular` (CSV), :mod:`gisio.qgis` (QGIS
+project); the self-contained HTML map is drawn by :mod:`layers.htmlmap` and only written here.  Every writer takes
+the feature table of :func:`geo.features.plan_features` (EPSG:4326) and writes the *whole* selection, so an
+export is always the whole plan.
 
 Files are written with :func:`geo.atomic.atomic_write`, so a failed export never leaves half a file behind.
 """
@@ -32,37 +30,61 @@ from geo.atomic import atomic_write
 from geo.crs import GCJ02, crs_label, gk_crs_for, normalise_crs
 from geo.errors import GeoDataError
 from geo.features import located_mask
+from gisio.dictionary import layer_description
 from gisio.errors import GisIOError
-from gisio.geojson import write_geojson
+from gisio.geojson import write_geojson_zip
 from gisio.gpkg import write_gpkg
 from gisio.kml import kml_document
+from gisio.metadata import LayerSummary
+from gisio.package import Package, build_package
+from gisio.qgis_project import write_qgis_package
 from gisio.shapefile import write_shapefile_zip
 from gisio.tabular import check_features, write_csv
+from gisio.xlsx import ITEMS_SHEET, write_xlsx
+from plan.model import Plan
 
 
 @dataclass(frozen=True)
 class FormatSpec:
-    """What a format is called, its file extension and its MIME type (for download buttons)."""
+    """What a format is called, its file extension, MIME type (for download buttons) and constraints.
+
+    ``tag`` tells apart the download names of the zipped formats (``rrmap_500235_shp.zip``); ``needs_qgis``
+    marks the format that needs QGIS on the exporting machine.
+    """
 
     label: str
     extension: str
     mime: str
     wgs84_only: bool = False
+    tag: str = ""
+    needs_qgis: bool = False
 
 
 FORMATS: dict[str, FormatSpec] = {
-    "geojson": FormatSpec("GeoJSON（RFC 7946）", ".geojson", "application/geo+json", wgs84_only=True),
-    "gpkg": FormatSpec("GeoPackage", ".gpkg", "application/geopackage+sqlite3"),
-    "shp": FormatSpec("Shapefile（zip）", ".zip", "application/zip"),
+    "gpkg": FormatSpec("GeoPackage（推荐：带样式、数据字典和元数据）", ".gpkg", "application/geopackage+sqlite3"),
+    "qgis": FormatSpec("QGIS 工程（.qgz + GeoPackage，zip）", ".zip", "application/zip", tag="_qgis", needs_qgis=True),
+    "shp": FormatSpec("Shapefile（zip，带 QML/SLD 样式）", ".zip", "application/zip", tag="_shp"),
+    "geojson": FormatSpec(
+        "GeoJSON（zip，每图层一个 RFC 7946 文件）", ".zip", "application/zip", wgs84_only=True, tag="_geojson"
+    ),
     "kml": FormatSpec("KML（Google 地球）", ".kml", "application/vnd.google-earth.kml+xml", wgs84_only=True),
-    "csv": FormatSpec("CSV（经纬度）", ".csv", "text/csv"),
+    "xlsx": FormatSpec(
+        "Excel 表格（.xlsx，含数据字典）",
+        ".xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "csv": FormatSpec("CSV（UTF-8，含坐标）", ".csv", "text/csv"),
     "html": FormatSpec("离线 HTML 地图", ".html", "text/html", wgs84_only=True),
 }
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What an export wrote."""
+    """What an export wrote.
+
+    ``layers``: the layers, files or sheets written; ``item_layers``: those holding the plan's items (together
+    every item exactly once; empty for one-table formats).
+    """
 
     path: Path
     format: str
@@ -71,6 +93,7 @@ class ExportResult:
     located: int
     layers: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    item_layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,11 +221,12 @@ def resolve_crs(
 ) -> str:
     """Canonical EPSG code for an export CRS choice.
 
-    ``None``/``"4326"``/``"wgs84"`` -> EPSG:4326; ``"4490"``/``"cgcs2000"`` -> EPSG:4490; ``"gk"`` -> the zone
-    suggested for the data (:func:`suggest_gk_crs`); an explicit Gauss-Krüger code (``"4545"``) is kept.
+    ``None``/empty -> :data:`config.DEFAULT_EXPORT_CRS` (CGCS2000, EPSG:4490); ``"4326"``/``"wgs84"`` ->
+    EPSG:4326; ``"4490"``/``"cgcs2000"`` -> EPSG:4490; ``"gk"`` -> the zone suggested for the data
+    (:func:`suggest_gk_crs`); an explicit Gauss-Krüger code (``"4545"``) is kept.
     """
     if choice is None or str(choice).strip() == "":
-        return config.WGS84
+        return config.DEFAULT_EXPORT_CRS
     text = str(choice).strip()
     if text.lower() in ("gk", "gauss", "gauss-kruger", "高斯"):
         return suggest_gk_crs(features, boundaries)
@@ -216,8 +240,9 @@ def resolve_crs(
 
 
 def crs_choices(features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None = None) -> list[tuple[str, str]]:
-    """``(code, label)`` pairs to offer in the app: WGS84, CGCS2000 and the suggested Gauss-Krüger zone."""
-    out = [(config.WGS84, crs_label(config.WGS84)), (config.CGCS2000, crs_label(config.CGCS2000))]
+    """``(code, label)`` pairs to offer in the app: CGCS2000 (the default, first), WGS84 and the suggested
+    Gauss-Krüger zone."""
+    out = [(config.CGCS2000, crs_label(config.CGCS2000) + " — 默认"), (config.WGS84, crs_label(config.WGS84))]
     try:
         gk = suggest_gk_crs(features, boundaries)
     except GisIOError:
@@ -226,13 +251,19 @@ def crs_choices(features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None 
 
 
 def default_filename(counties: Sequence[str] | str, fmt: str) -> str:
-    """ASCII file name for a download, e.g. ``rrmap_500235.geojson`` or ``rrmap_all.gpkg``."""
+    """ASCII file name for a download, e.g. ``rrmap_500235.gpkg``, ``rrmap_all_shp.zip``."""
     if fmt not in FORMATS:
         raise GisIOError(f"不支持的导出格式“{fmt}”（可用：{', '.join(FORMATS)}）", "format")
     codes = [counties] if isinstance(counties, str) else list(counties)
     tag = codes[0] if len(codes) == 1 else "all"
     tag = re.sub(r"[^A-Za-z0-9_-]", "", tag) or "plan"
-    return f"rrmap_{tag}{FORMATS[fmt].extension}"
+    return f"rrmap_{tag}{FORMATS[fmt].tag}{FORMATS[fmt].extension}"
+
+
+def default_crs(fmt: str) -> str:
+    """The CRS a format is exported in when none is chosen: CGCS2000, or WGS84 for WGS84-only formats."""
+    spec = FORMATS.get(fmt)
+    return config.WGS84 if spec is not None and spec.wgs84_only else config.DEFAULT_EXPORT_CRS
 
 
 def export_features(
@@ -245,6 +276,7 @@ def export_features(
     indicators: pd.DataFrame | None = None,
     title: str = "乡村振兴规划一张图",
     html: Callable[[], str] | None = None,
+    plans: Sequence[Plan] = (),
 ) -> ExportResult:
     """Write ``features`` (the whole table given: filter first with :func:`select_features`) to ``out``.
 
@@ -255,53 +287,76 @@ def export_features(
     fmt
         One of :data:`FORMATS`.
     out
-        Target file; written atomically.
+        Target file; written atomically.  Zipped formats get the ``.zip`` extension.
     crs
-        ``4326`` (default), ``4490``, ``"gk"`` (suggested zone) or an explicit Gauss-Krüger EPSG code.
-        GeoJSON, KML and HTML are WGS84 by definition and refuse anything else.
+        ``None`` (default: CGCS2000 EPSG:4490, WGS84 for the WGS84-only formats), ``4326``, ``4490``, ``"gk"``
+        (suggested zone) or an explicit Gauss-Krüger EPSG code.  GeoJSON, KML and HTML refuse anything but WGS84.
     boundaries
-        County boundaries (``adcode, name, geometry``) for the GeoPackage layer and the maps.
+        County boundaries (``adcode, name, geometry``): districts and municipality layers, and the maps.
     indicators
-        Indicator table (:func:`plan.indicators.indicators_frame`) for the GeoPackage.
+        Indicator table (:func:`plan.indicators.indicators_frame`) for the GeoPackage, workbook and QGIS project.
     title
-        Document title (KML, HTML).
+        Document title.
     html
         For ``html``: returns the self-contained page (:func:`layers.htmlmap.map_html`); the map is drawn by
         :mod:`layers`, this module only writes it.
+    plans
+        The plans the features come from: their title, issuer and seed go into the 数据说明 and metadata.
 
     Raises
     ------
     GisIOError
-        Unknown format, CRS not allowed for the format, malformed feature table or a write failure.
+        Unknown format, CRS not allowed for the format, malformed feature table, QGIS missing (``qgis``) or a
+        write failure.
     """
     if fmt not in FORMATS:
         raise GisIOError(f"不支持的导出格式“{fmt}”（可用：{', '.join(FORMATS)}）", "format")
     check_features(features)
-    code = resolve_crs(crs, features, boundaries)
     spec = FORMATS[fmt]
+    code = resolve_crs(default_crs(fmt) if crs is None else crs, features, boundaries)
     if spec.wgs84_only and code != config.WGS84:
         raise GisIOError(f"{spec.label} 只能使用 WGS84 经纬度（EPSG:4326），不能导出为 {crs_label(code)}", "crs")
     out = Path(out)
-    if fmt == "shp" and out.suffix.lower() != ".zip":
-        out = out.with_suffix(".zip")  # a Shapefile is several files: it always travels as a zip
+    if spec.extension == ".zip" and out.suffix.lower() != ".zip":
+        out = out.with_suffix(".zip")  # several files: they always travel as a zip
+    base = re.sub(r"[^\w-]", "_", Path(out.name).stem) or "rrmap"
     layers: list[str] = []
     notes: list[str] = []
+    try:
+        package = (
+            None
+            if fmt in ("csv", "html")
+            else build_package(
+                features, crs=code, title=title, boundaries=boundaries, indicators=indicators, plans=plans
+            )
+        )
+    except GeoDataError as exc:
+        raise GisIOError(str(exc), "data") from None
 
     def write(tmp: Path) -> None:
-        if fmt == "geojson":
-            write_geojson(features, tmp)
-        elif fmt == "gpkg":
-            layers.extend(write_gpkg(features, tmp, crs=code, boundaries=boundaries, indicators=indicators))
-        elif fmt == "shp":
-            layers.extend(write_shapefile_zip(features, tmp, crs=code, base=Path(out.name).stem or "rrmap"))
-        elif fmt == "kml":
-            tmp.write_bytes(kml_document(features, title))
-        elif fmt == "csv":
+        if fmt == "csv":
             write_csv(features, tmp, code)
-        elif fmt == "html":
+            return
+        if fmt == "html":
             if html is None:
                 raise GisIOError("离线 HTML 地图需要由地图模块生成（layers.htmlmap.map_html）", "format")
             tmp.write_text(html(), encoding="utf-8")
+            return
+        assert package is not None
+        if fmt == "gpkg":
+            layers.extend(write_gpkg(package, tmp, format_label=spec.label))
+        elif fmt == "shp":
+            layers.extend(write_shapefile_zip(package, features, tmp, base=base, format_label=spec.label))
+        elif fmt == "geojson":
+            layers.extend(write_geojson_zip(package, features, tmp, base=base, format_label=spec.label))
+        elif fmt == "kml":
+            summaries = [LayerSummary(x.title, x.title, x.count, layer_description(x)) for x in package.layers]
+            tmp.write_bytes(kml_document(features, title, package.delivery(spec.label, layers=summaries)))
+            layers.extend(x.title for x in package.layers)
+        elif fmt == "xlsx":
+            layers.extend(write_xlsx(package, features, tmp, format_label=spec.label))
+        elif fmt == "qgis":
+            layers.extend(write_qgis_package(package, tmp, base=base, format_label=spec.label))
 
     try:
         atomic_write(out, write)
@@ -311,8 +366,24 @@ def export_features(
         raise GisIOError(f"导出 {spec.label} 失败：{exc}", "write") from exc
     located = int(located_mask(features).sum())
     if located < len(features):
-        notes.append(f"{len(features) - located} 项为全县范围或无法定位，以空几何导出")
-    return ExportResult(out, fmt, code, len(features), located, tuple(layers), tuple(notes))
+        where = "单独的无几何图层/表" if package is not None else "空坐标的行"
+        notes.append(f"{len(features) - located} 项为全县范围或无法定位，导出在{where}中")
+    return ExportResult(
+        out, fmt, code, len(features), located, tuple(layers), tuple(notes), _item_layers(fmt, layers, package)
+    )
+
+
+def _item_layers(fmt: str, written: Sequence[str], package: Package | None) -> tuple[str, ...]:
+    """The layers (tables, files, folders, sheets) of an export that hold the plan's items."""
+    if package is None:
+        return ()
+    if fmt in ("gpkg", "shp", "geojson"):  # their writers return the item layers first, in layer order
+        return tuple(written[: len(package.layers)])
+    if fmt == "kml":
+        return tuple(x.title for x in package.layers)
+    if fmt == "xlsx":
+        return (ITEMS_SHEET,)
+    return tuple(x.title for x in package.layers)  # the QGIS project names its layers by their titles
 
 
 def export_bytes(

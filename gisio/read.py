@@ -42,7 +42,7 @@ import config
 from geo.crs import normalise_crs
 from geo.errors import GeoDataError
 from gisio.errors import ImportRejected
-from gisio.gpkg import GPKG_META_TABLE
+from gisio.gpkg import GPKG_META_TABLE, ITEM_LAYERS_KEY
 from gisio.normalise import ImportResult, RawLayer, feature_label, find_column, finish_layer
 from gisio.rfc7946 import GEOMETRY_TYPES
 from gisio.shapefile import SHP_FIELDS, SHP_FULL_SUFFIX, SHP_NOGEOM, SHP_TRUNCATION_MARK
@@ -89,7 +89,7 @@ _X_COLUMNS = ("lon", "lng", "long", "longitude", "经度", "x", "东坐标", "ea
 _Y_COLUMNS = ("lat", "latitude", "纬度", "y", "北坐标", "northing", "point_y")
 
 
-_WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "几何")
+_WKT_COLUMNS = ("wkt", "geometry_wkt", "geometry", "geom", "the_geom", "几何")
 
 
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024
@@ -622,6 +622,9 @@ def _read_zip_contents(files: list[Path], name: str, encoding: str | None, kmz: 
         if full:
             _restore_truncated(raw, full[0])
         return raw
+    geojsons = sorted(by_ext.get(".geojson", []))
+    if len(geojsons) > 1:  # one file per layer (our GeoJSON delivery): together they are the layer
+        return _read_geojson_files(geojsons, name, encoding)
     for ext, reader in ((".gpkg", "gpkg"), (".geojson", "geojson"), (".json", "geojson"), (".csv", "csv")):
         if by_ext.get(ext):
             path = by_ext[ext][0]
@@ -632,6 +635,24 @@ def _read_zip_contents(files: list[Path], name: str, encoding: str | None, kmz: 
                 return _read_geojson(data, path.name, encoding)
             return _read_csv(data, path.name, encoding)
     raise ImportRejected(f"“{name}”中没有可读取的图层（.shp、.gpkg、.geojson、.kml 或 .csv）", "zip_no_layer")
+
+
+def _read_geojson_files(paths: list[Path], name: str, encoding: str | None) -> RawLayer:
+    """Several GeoJSON files of one zip read as one layer (they must agree on the CRS)."""
+    parts = [_read_geojson(path.read_bytes(), path.name, encoding) for path in paths]
+    crs_codes = {part.file_crs for part in parts}
+    if len(crs_codes) > 1:
+        shown = "、".join(sorted(str(c) for c in crs_codes))
+        raise ImportRejected(f"“{name}”中的各 GeoJSON 坐标系不一致（{shown}），请分开上传", "crs")
+    frames = []
+    for path, part in zip(paths, parts):
+        part.gdf["layer"] = path.stem
+        frames.append(part.gdf)
+    first = parts[0]
+    layers = tuple(p.stem for p in paths)
+    return RawLayer(
+        _concat(frames), "geojson", first.file_crs, first.encoding, layers, hints=(name, *layers), notes=first.notes
+    )
 
 
 def _read_layers(path: Path, name: str, fmt: str, wanted: Iterable[str] | None = None) -> RawLayer:
@@ -667,14 +688,34 @@ def _read_layers(path: Path, name: str, fmt: str, wanted: Iterable[str] | None =
     return RawLayer(_concat(frames), fmt, file_crs, None, tuple(spatial), hints=(name, *names))
 
 
+def _our_item_layers(path: Path, listed: dict[str, Any]) -> list[str] | None:
+    """The item layers of a GeoPackage exported by this app, as its ``rrmap_export`` table lists them."""
+    if GPKG_META_TABLE not in listed:
+        return None
+    meta = pyogrio.read_dataframe(path, layer=GPKG_META_TABLE, read_geometry=False)
+    value = "value_text" if "value_text" in meta.columns else "value"
+    rows = dict(zip(meta["key"], meta[value]))
+    if rows.get(ITEM_LAYERS_KEY):
+        return [n for n in str(rows[ITEM_LAYERS_KEY]).split(",") if n in listed]
+    return [c for c in config.CATEGORIES if c in listed]  # exports before the item_layers row: one per category
+
+
 def _read_gpkg(path: Path, name: str) -> RawLayer:
     try:
-        listed = {str(n) for n, _ in pyogrio.list_layers(path)}
+        listed = {str(n): gtype for n, gtype in pyogrio.list_layers(path)}
     except (pyogrio.errors.DataSourceError, OSError) as exc:
         raise ImportRejected(f"“{name}”不是有效的 GeoPackage：{exc}", "unreadable") from None
-    # Our own export: read the category layers only (not boundaries or tables).
-    wanted = [c for c in config.CATEGORIES if c in listed] if GPKG_META_TABLE in listed else None
+    # Our own export: its item layers only (not boundaries or tables), the table without geometry included.
+    wanted = _our_item_layers(path, listed)
     raw = _read_layers(path, name, "gpkg", wanted)
+    tables = [n for n in wanted or [] if listed.get(n) is None]
+    if tables:
+        frames = [raw.gdf]
+        for table in tables:
+            rows = pd.DataFrame(pyogrio.read_dataframe(path, layer=table, read_geometry=False))
+            rows["layer"] = table
+            frames.append(gpd.GeoDataFrame(rows, geometry=[None] * len(rows)))
+        raw.gdf = _concat(frames)
     raw.encoding = "UTF-8"
     return raw
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+from shapely.geometry.base import BaseGeometry
 
 import config
 from geo.features import FEATURE_COLUMNS, PROVENANCE_COLUMNS
@@ -35,7 +36,8 @@ def _parse_json(value: Any, column: str, fid: Any) -> Any:
 def to_features(imported: ImportResult | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The feature table (``FEATURE_COLUMNS`` + geometry, EPSG:4326) from a layer exported by this app.
 
-    Undoes what the tabular formats did: Shapefile field names, the flattened ``source``, JSON text.
+    Undoes what the tabular formats did: Shapefile field names, the flattened ``source``, JSON text, and the
+    promotion of single parts to their layer's ``Multi*`` type (a one-part MultiPoint comes back as a Point).
 
     Raises
     ------
@@ -68,5 +70,13 @@ def to_features(imported: ImportResult | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     gdf["county"] = gdf["county"].astype(str)
     gdf["places"] = [list(v) if v is not None else [] for v in gdf["places"]]
     gdf["attributes"] = [list(v) if v is not None else [] for v in gdf["attributes"]]
-    out = gpd.GeoDataFrame(gdf[list(FEATURE_COLUMNS)], geometry=list(gdf.geometry.values), crs=config.WGS84)
+    geoms = [_single(g) for g in gdf.geometry.values]
+    out = gpd.GeoDataFrame(gdf[list(FEATURE_COLUMNS)], geometry=geoms, crs=config.WGS84)
     return out
+
+
+def _single(geom: BaseGeometry | None) -> BaseGeometry | None:
+    """A one-part Multi* as its single part: the export promoted it to its layer's type (gisio.partition)."""
+    if geom is not None and geom.geom_type.startswith("Multi") and len(geom.geoms) == 1:
+        return geom.geoms[0]
+    return geom

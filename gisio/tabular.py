@@ -51,8 +51,36 @@ def json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+# The first numeric figures of each item, widened into typed columns (``fig1_value`` …) beside their printed text;
+# every figure is in the long ``attributes`` table.
+HEADLINE_FIGURES = 3
+FIGURE_PARTS: tuple[str, ...] = ("label", "value", "unit", "year", "text")
+
+
+def figure_columns() -> list[str]:
+    """Names of the headline-figure columns: ``fig1_label, fig1_value, fig1_unit, fig1_year, fig1_text, fig2_…``."""
+    return [f"fig{n}_{part}" for n in range(1, HEADLINE_FIGURES + 1) for part in FIGURE_PARTS]
+
+
+def headline_figures(attributes: Any) -> dict[str, Any]:
+    """The headline-figure columns of one item: its first :data:`HEADLINE_FIGURES` attributes that have a number."""
+    numeric = [a for a in (plain_value(attributes) or []) if isinstance(a, dict) and a.get("value") is not None]
+    out: dict[str, Any] = dict.fromkeys(figure_columns())
+    for n, attr in enumerate(numeric[:HEADLINE_FIGURES], start=1):
+        out[f"fig{n}_label"] = attr.get("label")
+        out[f"fig{n}_value"] = float(attr["value"])
+        out[f"fig{n}_unit"] = attr.get("unit")
+        out[f"fig{n}_year"] = attr.get("year")
+        out[f"fig{n}_text"] = attr.get("text")
+    return out
+
+
 def tabular_frame(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The feature table with JSON text for list/dict fields and Chinese labels added (a copy)."""
+    """The feature table as flat, typed columns (a copy).
+
+    JSON text for list/dict fields, Chinese labels beside the codes, and the headline figures as numeric columns
+    (``fig<n>_value`` float, NaN when absent; ``fig<n>_year`` nullable integer) with their printed text beside them.
+    """
     out = gpd.GeoDataFrame(
         {name: [plain_value(v) for v in features[name]] for name in FEATURE_COLUMNS},
         geometry=list(features.geometry.values),
@@ -66,7 +94,83 @@ def tabular_frame(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "precision_label",
         [config.PRECISIONS.get(p, p) for p in features["precision"]],
     )
-    return out
+    figures = pd.DataFrame([headline_figures(a) for a in features["attributes"]], columns=figure_columns())
+    for column in figure_columns():
+        values = list(figures[column])
+        if column.endswith("_value"):
+            out[column] = pd.array([math.nan if v is None else v for v in values], dtype="float64")
+        elif column.endswith("_year"):
+            out[column] = pd.array(values, dtype="Int64")
+        else:
+            out[column] = pd.array(values, dtype="str")
+    geometry = out.pop(out.geometry.name)
+    out["geometry"] = geometry
+    return out.set_geometry("geometry")
+
+
+# --- spreadsheet safety -----------------------------------------------------------------------------------------
+# A cell starting with one of these is run as a formula by Excel or Calc (=HYPERLINK(…), +cmd|…, @SUM …): OWASP's
+# "CSV injection" advice is to prefix such a value with a single quote, which makes it plain text.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """``value`` made inert for spreadsheets: text starting with = + - @ tab or CR gets a leading ``'`` (OWASP).
+
+    Anything that is not text (numbers, None) is returned as it is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise_formula` applied to every text cell and column name."""
+    out = pd.DataFrame(frame).copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = [neutralise_formula(v) for v in out[column]]
+    return out.rename(columns={c: neutralise_formula(c) for c in out.columns})
+
+
+# Kinds of a figure (plan.model.ATTRIBUTE_KINDS) in Chinese.
+ATTRIBUTE_KINDS: dict[str, str] = {
+    "target": "目标值",
+    "base": "基期值",
+    "current": "现状值",
+    "count": "数量",
+    "investment": "投资",
+    "other": "其他",
+}
+
+
+def attributes_table(features: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every figure and statement of every item, one row each, keyed by ``feature_id`` (the long table).
+
+    ``value`` is a float and ``year`` a nullable integer where the plan gives them; ``text`` is the printed form.
+    """
+    rows = []
+    for fid, attrs in zip(features["id"], features["attributes"]):
+        for n, attr in enumerate(plain_value(attrs) or [], start=1):
+            src = attr.get("source") or {}
+            kind = attr.get("kind")
+            rows.append(
+                {
+                    "feature_id": fid,
+                    "n": n,
+                    "label": attr.get("label"),
+                    "text": attr.get("text"),
+                    "value": attr.get("value"),
+                    "unit": attr.get("unit"),
+                    "year": attr.get("year"),
+                    "kind": kind,
+                    "kind_label": ATTRIBUTE_KINDS.get(kind, kind) if kind else None,
+                    "source": json_text(src) if src else None,
+                }
+            )
+    columns = ["feature_id", "n", "label", "text", "value", "unit", "year", "kind", "kind_label", "source"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"n": "int64", "value": "float64", "year": "Int64"})
 
 
 def check_features(features: gpd.GeoDataFrame) -> None:
@@ -80,35 +184,74 @@ def check_features(features: gpd.GeoDataFrame) -> None:
         raise GisIOError(f"要素编号重复：{', '.join(map(str, dup[:5]))}", "features")
 
 
+# Longest text a spreadsheet cell holds (Excel and Calc): longer WKT would be cut, so it is left out with a note.
+CELL_LIMIT = 32767
+WKT_COLUMN = "geometry_wkt"  # not "WKT": GDAL (so QGIS) would take a column named WKT as the layer's geometry
+WKT_NOTE_COLUMN = "geometry_note"
+CRS_COLUMN = "crs"
+
+
+def coordinate_columns(crs: str) -> tuple[str, str]:
+    """Names of the coordinate columns in ``crs``: ``lon, lat`` in degrees; ``northing, easting`` for Gauss-Krüger.
+
+    Chinese survey practice calls the northing X and the easting Y, the reverse of the mathematical x/y, so
+    projected coordinates are named by direction and never ``x``/``y``.
+    """
+    return ("northing", "easting") if is_projected(crs) else ("lon", "lat")
+
+
 def csv_frame(features: gpd.GeoDataFrame, crs: str) -> pd.DataFrame:
-    """Feature table as CSV columns: properties (JSON text for lists), ``lon``/``lat`` (``x``/``y`` in a
-    projected CRS) for points — a representative point for other shapes — and ``wkt`` for non-point shapes."""
+    """Feature table as spreadsheet columns: :func:`tabular_frame`'s, then the coordinates and the geometry.
+
+    Points give their coordinates; other shapes a representative point (inside the shape).  ``crs`` names the
+    reference system on every row; ``geometry_wkt`` holds the shape of non-point items when it fits a spreadsheet
+    cell (:data:`CELL_LIMIT` characters), otherwise ``geometry_note`` says where to find it.
+    """
     table = to_crs(tabular_frame(features), crs)
+    first, second = coordinate_columns(crs)
     projected = is_projected(crs)
-    xname, yname = ("x", "y") if projected else ("lon", "lat")
     xs: list[float | None] = []
     ys: list[float | None] = []
     wkts: list[str | None] = []
+    notes: list[str | None] = []
     for geom in table.geometry.values:
         if geom is None or geom.is_empty:
             xs.append(None)
             ys.append(None)
             wkts.append(None)
+            notes.append("无几何（全域或未定位条目）")
             continue
         point = geom if geom.geom_type == "Point" else geom.representative_point()
         xs.append(float(point.x))
         ys.append(float(point.y))
-        wkts.append(None if geom.geom_type == "Point" else shapely.to_wkt(geom, rounding_precision=-1))
+        if geom.geom_type == "Point":
+            wkts.append(None)
+            notes.append(None)
+            continue
+        wkt = shapely.to_wkt(geom, rounding_precision=-1)
+        if len(wkt) <= CELL_LIMIT:
+            wkts.append(wkt)
+            notes.append(None)
+        else:
+            wkts.append(None)
+            notes.append(
+                f"几何过长（WKT {len(wkt):,} 个字符，超过电子表格单元格上限 {CELL_LIMIT:,}），未写入本表；"
+                f"坐标列为图形内的代表点，完整图形见 GeoPackage、Shapefile 或 GeoJSON 导出"
+            )
     out = pd.DataFrame(table.drop(columns="geometry"))
-    out[xname] = xs
-    out[yname] = ys
-    out["wkt"] = wkts
+    # Gauss-Krüger: northing (X) first, as Chinese survey tables list them.
+    out[first] = ys if projected else xs
+    out[second] = xs if projected else ys
+    out[CRS_COLUMN] = crs
+    out[WKT_COLUMN] = wkts
+    out[WKT_NOTE_COLUMN] = notes
     return out
 
 
 def write_csv(features: gpd.GeoDataFrame, path: Path, crs: str) -> None:
-    frame = csv_frame(features, crs)
+    """The CSV export: formula-leading text made inert, UTF-8 with a BOM so Excel and Calc read the Chinese."""
+    frame = neutralise_frame(csv_frame(features, crs))
     buf = io.StringIO()
-    # Full float precision (repr) so a round trip is exact; UTF-8 with BOM so Excel shows the Chinese text.
+    # Full float precision (repr) so a round trip is exact.
     frame.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, float_format=None)
     path.write_text(buf.getvalue(), encoding="utf-8-sig")

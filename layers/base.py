@@ -30,13 +30,12 @@ from shapely.geometry.base import BaseGeometry
 
 import config
 from config import category_color, category_icon
+
+# Which positions are drawn hollow/dashed is decided once, in config (the GIS styles of gisio use it too).
+from config import is_approximate as is_approximate
 from present.markup import esc, text
 
 DECIMALS = 6
-# Precisions drawn hollow/dashed: the item is not at the drawn place itself (a village at its town seat …).
-APPROXIMATE = frozenset({"town", "multi_town", "schematic"})
-# Categories that *are* towns: at their town seat they are where the plan puts them.
-TOWN_CATEGORIES = frozenset({"demo_town"})
 SELECT_COLOR = "#E4002B"
 
 # --- click keys -----------------------------------------------------------------------------------------------
@@ -162,13 +161,6 @@ def symbol_state(category: str, precision: str) -> int:
     if is_drawn(precision):
         return 2
     return int(is_approximate(category, precision))
-
-
-def is_approximate(category: str, precision: str) -> bool:
-    """Whether the drawn position only approximates the item (drawn hollow or dashed)."""
-    if precision == "schematic":
-        return True
-    return precision in APPROXIMATE and category not in TOWN_CATEGORIES
 
 
 def marker_size(level: int) -> int:

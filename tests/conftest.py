@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 # Every test (and every app server a test starts) uses a throwaway store: nothing placed in a test reaches the
@@ -207,3 +208,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import shutil
 
     shutil.rmtree(_SESSION_DB_DIR, ignore_errors=True)
+
+
+# --- the interop tier (tests/test_interop_*.py): every export of every plan, made once per session ------------
+
+
+@pytest.fixture(scope="session")
+def interop_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, ...]:
+    from interop_support import build_exports
+
+    return build_exports(tmp_path_factory.mktemp("interop"))
+
+
+@pytest.fixture(scope="session")
+def qgis_report(interop_exports: tuple[Any, ...], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What QGIS 3.22 makes of every export (one QGIS process opens them all)."""
+    from interop_support import inspect_in_qgis
+
+    return inspect_in_qgis(interop_exports, tmp_path_factory.mktemp("qgis"))

@@ -7,7 +7,6 @@ into screen positions by the map itself; every wait is on page state.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from browser_support import expect
 from conftest import check_page, open_page, running_app, screenshot_on_failure
+from test_user_geometry import geojson_items
 
 from geo.boundaries import county_polygon
 from plan.loader import load_plan
@@ -167,12 +167,14 @@ def test_draw_a_belt_and_a_park_reload_export_history_and_revert(edit_url: str, 
     assert frame.locator(f"path[stroke-dasharray='{DRAWN_DASH}']").count() == 2  # the line and the area outline
     expect(frame.locator(".rr-legend")).to_contain_text("用户标绘（非测量）")
     page.get_by_role("tab", name="导出与导入").click()
+    main(page).locator("[data-testid='stSelectbox']", has_text="格式").click()
+    page.get_by_role("option", name=re.compile("^GeoJSON")).click()
     page.get_by_role("button", name="生成文件").click()
     with page.expect_download() as download:
-        page.get_by_role("button", name=re.compile(r"下载 rrmap_500235\.geojson")).click()
-    doc = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
-    by_id = {f["id"]: f for f in doc["features"]}
-    assert by_id[BELT]["geometry"]["type"] == "LineString" and by_id[PARK]["geometry"]["type"] == "Polygon"
+        page.get_by_role("button", name=re.compile(r"下载 rrmap_500235_geojson\.zip")).click()
+    by_id = geojson_items(Path(download.value.path()))
+    assert by_id[BELT]["geometry"]["type"] in ("LineString", "MultiLineString")
+    assert by_id[PARK]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     for item in (BELT, PARK):
         props = by_id[item]["properties"]
         assert props["precision"] == "drawn" and props["located_by"] == "测试李工" and props["located_how"] == "drawn"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +14,7 @@ from PIL import Image
 
 import cli
 import config
+from gisio.export import FORMATS
 from gisio.read import read_path
 from gisio.reimport import to_features
 from gisio.rfc7946 import rfc7946_problems
@@ -29,12 +33,25 @@ def fixture_plan(monkeypatch) -> gpd.GeoDataFrame:
 
 
 def test_cli_export_writes_each_format(tmp_path: Path, fixture_plan: gpd.GeoDataFrame, capsys) -> None:
+    assert cli.EXPORT_FORMATS == tuple(FORMATS)  # the CLI offers exactly the formats gisio writes
     for fmt in cli.EXPORT_FORMATS:
         out = tmp_path / f"plan.{fmt}"
         assert cli.main(["export", "--county", "500235", "--format", fmt, "--out", str(out)]) == 0
-        written = out.with_suffix(".zip") if fmt == "shp" else out
+        written = out.with_suffix(".zip") if FORMATS[fmt].extension == ".zip" else out
         assert written.is_file() and written.stat().st_size > 0
-    assert "7 features (5 located)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "7 features (5 located)" in printed and "EPSG:4490" in printed  # CGCS2000 unless asked otherwise
+
+
+def test_cli_export_of_the_qgis_project_without_qgis_says_how_to_install_it(
+    tmp_path: Path, fixture_plan: gpd.GeoDataFrame, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr(config, "QGIS_PYTHON", str(tmp_path / "no-such-python"))
+    code = cli.main(["export", "--county", "500235", "--format", "qgis", "--out", str(tmp_path / "p.zip")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "python3-qgis" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("*.zip"))
 
 
 def test_cli_export_applies_layers_filter_and_gk(tmp_path: Path, fixture_plan: gpd.GeoDataFrame) -> None:
@@ -81,7 +98,7 @@ def test_cli_png_writes_the_presentation_map(tmp_path: Path, fixture_plan: gpd.G
 
 
 def test_cli_import_reports_and_refuses_bad_files(tmp_path: Path, fixture_plan: gpd.GeoDataFrame, capsys) -> None:
-    good = tmp_path / "plan.geojson"
+    good = tmp_path / "plan.zip"  # the GeoJSON delivery: one file per layer
     assert cli.main(["export", "--county", "500235", "--format", "geojson", "--out", str(good)]) == 0
     capsys.readouterr()
     assert cli.main(["import", str(good), "--out", str(tmp_path / "normalised.geojson")]) == 0
@@ -116,15 +133,23 @@ def test_cli_import_matches_and_saves_into_the_store(
 
 @pytest.mark.parametrize("county", available_plans())
 def test_real_plan_geojson_export_is_rfc7946_and_round_trips(tmp_path: Path, county: str) -> None:
-    out = tmp_path / f"{county}.geojson"
+    out = tmp_path / f"{county}.zip"
     assert cli.main(["export", "--county", county, "--format", "geojson", "--out", str(out)]) == 0
-    doc = json.loads(out.read_text(encoding="utf-8"))
-    assert rfc7946_problems(doc) == []
     _plans, features = cli._exchange_features(county)
-    assert len(doc["features"]) == len(features)  # the whole plan, located or not
-    opened = gpd.read_file(out)
-    assert len(opened) == len(features)
+    ids = []
+    with zipfile.ZipFile(out) as zf:
+        for name in (n for n in zf.namelist() if n.endswith(".geojson")):
+            doc = json.loads(zf.read(name))
+            assert rfc7946_problems(doc) == [], name
+            ids += [f["id"] for f in doc["features"]]
+    assert sorted(ids) == sorted(features["id"])  # the whole plan, located or not, each item once
     assert feature_differences(features, to_features(read_path(out)), tolerance=1e-8) == []
+
+
+def _csv_geometry_left_out(path: Path) -> set[str]:
+    """Ids whose shape the CSV left out because its WKT does not fit a spreadsheet cell."""
+    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+    return {r["id"] for r in rows if "单元格上限" in (r.get("geometry_note") or "")}
 
 
 @pytest.mark.parametrize("county", available_plans())
@@ -134,7 +159,11 @@ def test_real_plan_round_trips_through_every_table_format(tmp_path: Path, county
         out = tmp_path / f"{county}.{fmt}"
         assert cli.main(["export", "--county", county, "--format", fmt, "--crs", crs, "--out", str(out)]) == 0
         written = out.with_suffix(".zip") if fmt == "shp" else out
-        assert feature_differences(features, to_features(read_path(written))) == [], fmt
+        problems = feature_differences(features, to_features(read_path(written)))
+        if fmt == "csv":  # a district polygon is longer than a cell holds: a representative point and a note
+            left_out = _csv_geometry_left_out(written)
+            problems = [p for p in problems if not (p.split(":")[0] in left_out and " vs Point" in p)]
+        assert problems == [], fmt
 
 
 @pytest.mark.parametrize("county", available_plans())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import zipfile
@@ -21,6 +23,7 @@ from gisio.read import read_path
 from gisio.reimport import to_features
 from gisio.rfc7946 import rfc7946_problems
 from gisio.shapefile import SHP_FIELDS, SHP_MAX_BYTES
+from gisio.tabular import CELL_LIMIT
 from layers.htmlmap import map_html
 from tests.fixtures.gisio.samples import feature_differences, sample_features
 
@@ -72,21 +75,40 @@ def test_export_then_import_gives_back_the_same_features(
     assert back.crs == config.WGS84
 
 
-def test_geojson_is_rfc7946_with_null_geometry_for_unlocated_rows(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+def test_geojson_is_a_zip_of_rfc7946_layers_with_the_unlocated_items_in_their_own_file(
+    tmp_path: Path, features: gpd.GeoDataFrame
+) -> None:
     # Make the polygon's exterior clockwise: the writer must turn it counter-clockwise.
     clockwise = features.copy()
     clockwise["geometry"] = [
         g if g is None else shapely.orient_polygons(g, exterior_cw=True) for g in features.geometry
     ]
-    path = export_features(clockwise, "geojson", tmp_path / "plan.geojson").path
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    assert rfc7946_problems(doc) == []
-    assert "crs" not in doc
-    by_id = {f["id"]: f for f in doc["features"]}
+    result = export_features(clockwise, "geojson", tmp_path / "plan.geojson")
+    assert result.path.suffix == ".zip" and result.crs == config.WGS84
+    with zipfile.ZipFile(result.path) as zf:
+        docs = {n: json.loads(zf.read(n)) for n in zf.namelist() if n.endswith(".geojson")}
+        names = set(zf.namelist())
+    assert set(docs) == set(result.item_layers)
+    assert {"数据说明.txt", "数据字典.csv"} <= names
+    by_id = {}
+    for name, doc in docs.items():
+        assert rfc7946_problems(doc) == [], name
+        assert "crs" not in doc
+        kinds = {f["geometry"]["type"] if f["geometry"] else None for f in doc["features"]}
+        assert len(kinds) == 1, f"{name} mixes {kinds}"  # one geometry type per file
+        if name.endswith("_nogeom.geojson"):
+            assert kinds == {None}
+        else:
+            assert name.replace(".geojson", ".qml") in names and name.replace(".geojson", ".sld") in names
+        for feat in doc["features"]:
+            assert feat["id"] not in by_id
+            by_id[feat["id"]] = feat
+    assert sorted(by_id) == sorted(features["id"])  # every item exactly once
     assert by_id["g-rs-001"]["geometry"] is None and by_id["g-oth-001"]["geometry"] is None
     assert by_id["g-dv-001"]["properties"]["places"] == ["双河镇", "黎明村"]
     assert by_id["g-dv-001"]["properties"]["source"]["lines"] == [3, 3]
-    assert set(by_id["g-dv-001"]["properties"]) == {
+    assert by_id["g-dv-001"]["properties"]["fig1_value"] == 1.2
+    assert {
         "id",
         "name",
         "category",
@@ -104,9 +126,7 @@ def test_geojson_is_rfc7946_with_null_geometry_for_unlocated_rows(tmp_path: Path
         "located_at",
         "located_how",
         "located_note",
-    }
-    opened = gpd.read_file(path)  # pyogrio, the way GIS tools open it
-    assert len(opened) == len(features) and opened.crs.equals(config.WGS84)
+    } <= set(by_id["g-dv-001"]["properties"])
 
 
 def test_rfc7946_checker_finds_clockwise_rings_crs_members_and_bad_positions() -> None:
@@ -125,17 +145,27 @@ def test_rfc7946_checker_finds_clockwise_rings_crs_members_and_bad_positions() -
     assert any("not WGS84" in p for p in problems)
 
 
-def test_shapefile_zip_has_one_file_per_geometry_type_utf8_and_field_map(
+def test_shapefile_zip_has_one_file_per_category_and_geometry_type_styles_and_field_map(
     tmp_path: Path, features: gpd.GeoDataFrame
 ) -> None:
-    path = export_features(features, "shp", tmp_path / "plan.zip").path
-    with zipfile.ZipFile(path) as zf:
+    result = export_features(features, "shp", tmp_path / "plan.zip")
+    with zipfile.ZipFile(result.path) as zf:
         names = set(zf.namelist())
         readme = zf.read("FIELDS.txt").decode("utf-8")
         cpgs = {n: zf.read(n).decode("ascii").strip() for n in names if n.endswith(".cpg")}
+        qml = zf.read("plan_demo_village_point.qml").decode("utf-8")
     shps = sorted(n for n in names if n.endswith(".shp"))
-    assert shps == ["plan_line.shp", "plan_multipoint.shp", "plan_point.shp", "plan_polygon.shp"]
-    assert "plan_nogeom.dbf" in names and "plan_full.csv" in names
+    assert shps == [
+        "plan_demo_town_point.shp",
+        "plan_demo_village_point.shp",
+        "plan_ecological_polygon.shp",
+        "plan_industrial_belt_line.shp",
+    ]
+    assert list(result.item_layers) == [*[s for s in result.layers if s.endswith(".shp")], "plan_nogeom.dbf"]
+    for shp in shps:  # a QGIS default style and an SLD beside every shapefile
+        assert shp.replace(".shp", ".qml") in names and shp.replace(".shp", ".sld") in names
+    assert 'name="名称"' in qml and 'field="cat_label"' in qml and "RuleRenderer" in qml
+    assert {"plan_nogeom.dbf", "plan_full.csv", "plan_attributes.csv", "数据字典.csv", "数据说明.txt"} <= names
     assert cpgs and set(cpgs.values()) == {"UTF-8"}
     for prop, fieldname in SHP_FIELDS.items():
         assert len(fieldname) <= 10
@@ -152,7 +182,7 @@ def test_shapefile_alone_cuts_long_text_at_254_bytes_and_sidecar_restores_it(
     unpacked = tmp_path / "unpacked"
     with zipfile.ZipFile(path) as zf:
         zf.extractall(unpacked)
-    point_layer = gpd.read_file(unpacked / "plan_point.shp")
+    point_layer = gpd.read_file(unpacked / "plan_demo_village_point.shp")
     attrs = point_layer.set_index("id").loc["g-dv-001", "attrs"]
     assert len(attrs.encode("utf-8")) <= SHP_MAX_BYTES and attrs.endswith("…")
     # Without the sidecar the truncated JSON cannot become the feature table again: a clear error, not garbage.
@@ -168,18 +198,35 @@ def test_shapefile_alone_cuts_long_text_at_254_bytes_and_sidecar_restores_it(
     assert back.loc["g-dv-001", "attributes"] == features.set_index("id").loc["g-dv-001", "attributes"]
 
 
-def test_gpkg_has_a_layer_per_category_boundaries_and_tables(
+def test_gpkg_has_single_type_item_layers_a_no_geometry_table_boundaries_and_tables(
     tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame
 ) -> None:
     import pandas as pd
 
     indicators = pd.DataFrame({"county": ["500235"], "indicator": ["测试指标"], "base_value": [1.0]})
     result = export_features(features, "gpkg", tmp_path / "plan.gpkg", boundaries=boundaries, indicators=indicators)
+    assert result.crs == config.CGCS2000  # the default
     listed = dict(pyogrio.list_layers(result.path))
-    categories = set(features["category"])
-    assert categories <= set(listed)
-    assert listed["boundaries"] is not None
-    assert listed["indicators"] is None and listed["attributes"] is None  # plain tables
+    assert list(result.item_layers) == [
+        "demo_town_point",
+        "demo_village_point",
+        "industrial_belt_line",
+        "ecological_polygon",
+        "no_geometry",
+    ]
+    assert listed["demo_town_point"] == "MultiPoint" and listed["demo_village_point"] == "Point"
+    assert listed["no_geometry"] is None  # an attribute table: no geometry column
+    ids = []
+    for layer in result.item_layers:
+        ids += list(pyogrio.read_dataframe(result.path, layer=layer, read_geometry=False)["id"])
+    assert sorted(ids) == sorted(features["id"])  # every item exactly once
+    districts = pyogrio.read_dataframe(result.path, layer="boundaries")
+    municipality = pyogrio.read_dataframe(result.path, layer="municipality")
+    assert set(districts["level"]) == {"county"} and config.MUNICIPAL_ADCODE not in set(districts["adcode"])
+    assert list(municipality["adcode"]) == [config.MUNICIPAL_ADCODE] and set(municipality["level"]) == {"province"}
+    assert {"adcode", "name", "level"} <= set(districts.columns)
+    for table in ("indicators", "attributes", "data_dictionary", "readme"):
+        assert listed[table] is None
     table = pyogrio.read_dataframe(result.path, layer="attributes")
     assert set(table["feature_id"]) == {"g-dv-001", "g-belt-001", "g-rs-001"}
 
@@ -243,25 +290,50 @@ def test_html_export_is_self_contained_and_escapes_names(
     assert "测试&lt;标题&gt;" in page
 
 
-def test_csv_has_lon_lat_and_a_bom_for_excel(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+def test_csv_has_lon_lat_the_crs_and_a_bom_for_excel(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
     raw = export_features(features, "csv", tmp_path / "plan.csv").path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    header = raw.decode("utf-8-sig").splitlines()[0].split(",")
-    assert {"lon", "lat", "wkt", "id", "name"} <= set(header)
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {"lon", "lat", "crs", "geometry_wkt", "geometry_note", "id", "name", "fig1_value"} <= set(rows[0])
+    assert "wkt" not in rows[0]  # GDAL, so QGIS, would take a column named WKT as the geometry and drop the rest
+    assert {r["crs"] for r in rows} == {config.CGCS2000}
+    assert len(rows) == len(features)
 
 
-def test_kml_has_a_folder_per_category_and_escaped_text(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
-    path = export_features(features, "kml", tmp_path / "plan.kml").path
-    root = ET.parse(path).getroot()
+def test_gauss_kruger_columns_are_named_northing_and_easting_and_state_the_zone(
+    tmp_path: Path, features: gpd.GeoDataFrame
+) -> None:
+    result = export_features(features, "csv", tmp_path / "plan.csv", crs="gk")
+    rows = list(csv.DictReader(io.StringIO(result.path.read_text(encoding="utf-8-sig"))))
+    assert {"northing", "easting"} <= set(rows[0]) and not {"x", "y", "lon", "lat"} & set(rows[0])
+    row = next(r for r in rows if r["id"] == "g-dv-002")
+    # Chongqing lies about 3.2-3.6 million metres north of the equator; eastings are 6-digit without the zone.
+    assert 3.0e6 < float(row["northing"]) < 3.8e6 and 2.0e5 < float(row["easting"]) < 8.0e5
+    assert {r["crs"] for r in rows} == {result.crs} and result.crs in {z["no_prefix"] for z in config.GK_ZONES.values()}
+
+
+def test_kml_has_a_folder_per_layer_and_one_for_items_without_geometry(
+    tmp_path: Path, features: gpd.GeoDataFrame
+) -> None:
+    result = export_features(features, "kml", tmp_path / "plan.kml")
+    root = ET.parse(result.path).getroot()
     ns = {"k": "http://www.opengis.net/kml/2.2"}
-    folders = [f.findtext("k:name", namespaces=ns) for f in root.iter("{http://www.opengis.net/kml/2.2}Folder")]
-    assert set(folders) == {config.CATEGORIES[c] for c in set(features["category"])}
-    assert b"&lt;b&gt;" in path.read_bytes()
+    folders = {f.findtext("k:name", namespaces=ns): f for f in root.iter("{http://www.opengis.net/kml/2.2}Folder")}
+    assert list(folders) == list(result.item_layers)
+    nogeom = folders["全域与未定位条目（无几何）"]
+    marks = nogeom.findall("k:Placemark", ns)
+    assert {m.get("id") for m in marks} == {"g-rs-001", "g-oth-001"}
+    assert all(m.find("k:Point", ns) is None and m.find("k:MultiGeometry", ns) is None for m in marks)
+    doc = root.find("k:Document", ns)
+    tags = [child.tag.split("}")[1] for child in doc]
+    assert tags.index("Schema") > max(i for i, t in enumerate(tags) if t == "Style")  # the schema's order
+    assert b"&lt;b&gt;" in result.path.read_bytes()
 
 
 def test_export_bytes_names_the_download(features: gpd.GeoDataFrame) -> None:
     data, name, mime = export_bytes(features, "shp")
-    assert name == "rrmap_500235.zip" and mime == "application/zip" and data[:2] == b"PK"
+    assert name == "rrmap_500235_shp.zip" and mime == "application/zip" and data[:2] == b"PK"
+    assert export_bytes(features, "gpkg")[1] == "rrmap_500235.gpkg"
 
 
 def test_points_and_multipoints_in_one_category_keep_their_types(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
@@ -273,12 +345,22 @@ def test_points_and_multipoints_in_one_category_keep_their_types(tmp_path: Path,
         assert feature_differences(mixed, back) == []
 
 
-def test_csv_carries_polygons_with_many_vertices(tmp_path: Path, features: gpd.GeoDataFrame) -> None:
+def test_csv_carries_polygons_that_fit_a_cell_and_notes_those_that_do_not(
+    tmp_path: Path, features: gpd.GeoDataFrame
+) -> None:
     detailed = features.copy()
     centre = detailed.loc[detailed["id"] == "g-eco-001", "geometry"].iloc[0].centroid
-    detailed.loc[detailed["id"] == "g-eco-001", "geometry"] = centre.buffer(0.02, quad_segs=2500)  # 10k vertices
-    back = to_features(read_path(export_features(detailed, "csv", tmp_path / "big.csv").path))
+    detailed.loc[detailed["id"] == "g-eco-001", "geometry"] = centre.buffer(0.02, quad_segs=100)  # 400 vertices
+    back = to_features(read_path(export_features(detailed, "csv", tmp_path / "fits.csv").path))
     assert feature_differences(detailed, back) == []
+    detailed.loc[detailed["id"] == "g-eco-001", "geometry"] = centre.buffer(0.02, quad_segs=2500)  # 10k vertices
+    path = export_features(detailed, "csv", tmp_path / "big.csv").path
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))}
+    assert rows["g-eco-001"]["geometry_wkt"] == "" and "超过电子表格单元格上限" in rows["g-eco-001"]["geometry_note"]
+    assert max(len(v) for r in rows.values() for v in r.values()) <= CELL_LIMIT
+    # The representative point stays: inside the shape.
+    point = shapely.Point(float(rows["g-eco-001"]["lon"]), float(rows["g-eco-001"]["lat"]))
+    assert detailed.loc[detailed["id"] == "g-eco-001", "geometry"].iloc[0].contains(point)
 
 
 def test_imported_layer_is_drawn_with_escaped_labels() -> None:

@@ -135,6 +135,15 @@ def test_prefixed_gauss_kruger_csv_is_recognised(tmp_path: Path, features: gpd.G
     code = config.GK_ZONES[36]["prefix"]
     path = export_features(features, "csv", tmp_path / "prefixed.csv", crs=code).path
     result = read_path(path)
+    assert (result.source_crs, result.crs_origin) == (code, "file")  # the export names its CRS in a column
+    assert feature_differences(features, to_features(result)) == []
+    # Without that column (a GIS team's own table), the coordinates alone tell the zone and its prefix.
+    import pandas as pd
+
+    table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False).drop(columns="crs")
+    bare = tmp_path / "bare.csv"
+    table.to_csv(bare, index=False, encoding="utf-8-sig")
+    result = read_path(bare)
     assert (result.source_crs, result.crs_origin) == (code, "guess")
     assert not result.crs_ambiguous
     assert feature_differences(features, to_features(result)) == []

@@ -29,12 +29,14 @@ def app() -> AppTest:
     return at
 
 
-def test_export_tab_offers_formats_scope_and_suggested_crs(app: AppTest) -> None:
-    assert app.selectbox(key="gisio-fmt").options[:2] == ["GeoJSON（RFC 7946）", "GeoPackage"]
+def test_export_tab_offers_formats_scope_and_cgcs2000_first(app: AppTest) -> None:
+    options = app.selectbox(key="gisio-fmt").options
+    assert options[0].startswith("GeoPackage") and any(o.startswith("QGIS 工程") for o in options)
+    assert any(o.startswith("Excel") for o in options)
     assert app.radio(key="gisio-scope").options == ["当前筛选（2 项）", "全部（7 项）"]
-    app.selectbox(key="gisio-fmt").select("gpkg").run()
-    crs_options = app.selectbox(key="gisio-crs").options
-    assert any("第36带" in o and "自动建议" in o for o in crs_options)
+    crs = app.selectbox(key="gisio-crs")
+    assert crs.value == "EPSG:4490" and "2000国家大地坐标系" in crs.options[0]  # CGCS2000 is the default
+    assert any("第36带" in o and "自动建议" in o for o in crs.options)
 
 
 def test_export_button_prepares_a_download(app: AppTest) -> None:
@@ -42,4 +44,17 @@ def test_export_button_prepares_a_download(app: AppTest) -> None:
     assert not app.exception and not app.error
     assert "gisio-download" in app.session_state
     data, name, _mime = app.session_state["gisio-download"]
-    assert name == "rrmap_500235.geojson" and data.startswith(b'{"type":"FeatureCollection"')
+    assert name == "rrmap_500235.gpkg" and data.startswith(b"SQLite format 3")
+
+
+def test_qgis_project_option_explains_what_is_missing_without_qgis(monkeypatch, tmp_path) -> None:
+    import config
+
+    # AppTest runs the script in this interpreter: it sees the patched setting.
+    monkeypatch.setattr(config, "QGIS_PYTHON", str(tmp_path / "no-such-python"))
+    at = AppTest.from_function(_panel, default_timeout=60)
+    at.run()
+    at.selectbox(key="gisio-fmt").select("qgis").run()
+    assert not at.exception
+    assert any("python3-qgis" in w.value for w in at.warning)
+    assert at.button(key="gisio-make").disabled

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 import cli
 import config
+from gisio.export import FORMATS
 from plan.loader import plan_path
 
 NEW = "500230"
@@ -54,12 +55,12 @@ def test_the_cli_lists_validates_and_exports_the_new_plan(data_folder: Path, tmp
     assert cli.main(["validate"]) == 0
     assert f"{NEW}.yaml: ok" in capsys.readouterr().out
     for fmt in cli.EXPORT_FORMATS:
-        out = tmp_path / "out" / f"new.{fmt}"
+        out = tmp_path / "out" / fmt / f"new.{fmt}"
         assert cli.main(["export", "--county", NEW, "--format", fmt, "--out", str(out)]) == 0, fmt
-        written = out.with_suffix(".zip") if fmt == "shp" else out
+        written = out.with_suffix(".zip") if FORMATS[fmt].extension == ".zip" else out
         assert written.is_file() and written.stat().st_size > 0, fmt
-    assert cli.main(["export", "--county", "all", "--format", "geojson", "--out", str(tmp_path / "all.geojson")]) == 0
-    assert NEW in (tmp_path / "all.geojson").read_text(encoding="utf-8")
+    assert cli.main(["export", "--county", "all", "--format", "csv", "--out", str(tmp_path / "all.csv")]) == 0
+    assert NEW in (tmp_path / "all.csv").read_text(encoding="utf-8-sig")
 
 
 def test_validate_names_an_id_two_plans_share(data_folder: Path, capsys) -> None:

@@ -7,7 +7,7 @@ are declared once, in :class:`Keys`, with a prefix so that the panel could be pl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -21,9 +21,21 @@ from gisio.export import FORMATS, crs_choices, export_bytes
 from gisio.match import METHOD_LABELS, best_matches, match_by_name, save_matches
 from gisio.normalise import ImportResult
 from gisio.png import render_png_bytes
+from gisio.qgis_project import qgis_status
 from gisio.read import SUPPORTED_TEXT, read_upload
 from layers.htmlmap import map_html
+from plan.model import Plan
 from ui import data, identity
+
+# What each delivery holds, told under the download button.
+FORMAT_NOTES: dict[str, str] = {
+    "gpkg": "每类要素按点/线/面分层，无几何的条目单独成表；打开即带样式，含中文别名、数据字典、数据说明和元数据。",
+    "qgis": "解压后用 QGIS 打开 .qgz：图层、样式、行政区划和带图例/比例尺/指北针的打印布局都已设好。",
+    "shp": "每类要素按点/线/面各一个 Shapefile（旁附 QML/SLD 样式），无几何的条目在 _nogeom.dbf；字段对照见 FIELDS.txt。",
+    "geojson": "每个图层一个 GeoJSON 文件（WGS84），无几何的条目在 _nogeom.geojson，旁附 QML/SLD 样式。",
+    "xlsx": "第一张表为全部条目，第二张为数据字典，另有指标长表和数据说明。",
+    "csv": "UTF-8（带 BOM，Excel 可直接打开）；以 = + - @ 开头的文字已加 ' 防止被当作公式。",
+}
 
 
 class Keys:
@@ -69,6 +81,7 @@ def render_exchange(
     indicators: pd.DataFrame | None = None,
     keys: Keys | None = None,
     on_saved: Callable[[], None] | None = None,
+    plans: Sequence[Plan] = (),
 ) -> ImportResult | None:
     """Draw the exchange panel (tabs: 导出 / 演示图 / 导入与匹配).
 
@@ -88,6 +101,8 @@ def render_exchange(
         The panel's widget keys (default: prefix ``gisio``).
     on_saved
         Called after matches were saved to the store (the views follow the store's revision by themselves).
+    plans
+        The plan(s) shown: their title, issuer and source go into every export's 数据说明 and metadata.
 
     Returns
     -------
@@ -97,7 +112,9 @@ def render_exchange(
     keys = keys or Keys()
     tab_export, tab_png, tab_import = st.tabs(["导出", "演示图", "导入与匹配"])
     with tab_export:
-        render_export(features, shown, title=title, boundaries=boundaries, indicators=indicators, keys=keys)
+        render_export(
+            features, shown, title=title, boundaries=boundaries, indicators=indicators, keys=keys, plans=plans
+        )
     with tab_png:
         render_png_panel(
             shown if shown is not None else features, title=title, county=county, boundaries=boundaries, keys=keys
@@ -114,9 +131,13 @@ def render_export(
     boundaries: gpd.GeoDataFrame | None,
     indicators: pd.DataFrame | None,
     keys: Keys,
+    plans: Sequence[Plan] = (),
 ) -> None:
-    """Format, scope (current filter or all) and CRS; a button prepares the file, then a download button."""
+    """Format, scope (current filter or all) and CRS (CGCS2000 first, the default); a button prepares the file,
+    then a download button.  The QGIS project needs QGIS on this machine: without it the option says so."""
     fmt = st.selectbox("格式", list(FORMATS), format_func=lambda f: FORMATS[f].label, key=keys.format)
+    if fmt in FORMAT_NOTES:
+        st.caption(FORMAT_NOTES[fmt])
     scope_options = ["shown", "all"] if shown is not None else ["all"]
     labels = {"shown": f"当前筛选（{len(shown) if shown is not None else 0} 项）", "all": f"全部（{len(features)} 项）"}
     scope = st.radio("范围", scope_options, horizontal=True, key=keys.scope, format_func=labels.get)
@@ -128,7 +149,13 @@ def render_export(
     else:
         labels_of = dict(choices)
         crs = st.selectbox("坐标系", list(labels_of), format_func=lambda c: labels_of[c], key=keys.crs)
-    if st.button("生成文件", key=keys.make):
+    unavailable = ""
+    if FORMATS[fmt].needs_qgis:
+        status = qgis_status()
+        unavailable = "" if status.available else status.message
+    if unavailable:
+        st.warning(unavailable)
+    if st.button("生成文件", key=keys.make, disabled=bool(unavailable)):
         try:
             with st.spinner("正在生成…"):
                 payload, name, mime = export_bytes(
@@ -139,6 +166,7 @@ def render_export(
                     indicators=indicators,
                     title=title,
                     html=map_html(chosen, boundaries=boundaries, title=title) if fmt == "html" else None,
+                    plans=plans,
                 )
         except GisIOError as exc:
             st.error(str(exc))
@@ -150,8 +178,6 @@ def render_export(
         st.download_button(
             f"下载 {name}（{len(payload) / 1024:.0f} KB）", payload, file_name=name, mime=mime, key=keys.download_button
         )
-        if fmt == "shp":
-            st.caption("Shapefile 字段名最长 10 个字符，超长文字截断：字段对照见 zip 中的 FIELDS.txt。")
 
 
 def render_png_panel(
