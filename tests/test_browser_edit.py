@@ -167,8 +167,12 @@ def test_draw_a_belt_and_a_park_reload_export_history_and_revert(edit_url: str, 
     assert frame.locator(f"path[stroke-dasharray='{DRAWN_DASH}']").count() == 2  # the line and the area outline
     expect(frame.locator(".rr-legend")).to_contain_text("用户标绘（非测量）")
     page.get_by_role("tab", name="导出与导入").click()
-    main(page).locator("[data-testid='stSelectbox']", has_text="格式").click()
-    page.get_by_role("option", name=re.compile("^GeoJSON")).click()
+    expect(page.get_by_role("button", name="生成文件")).to_be_visible()
+    fmt = main(page).locator("[data-testid='stSelectbox']", has_text="格式")
+    fmt.click()
+    page.keyboard.type("GeoJSON")  # typed into the focused box: picks the format even if the list re-rendered
+    page.keyboard.press("Enter")
+    expect(main(page).get_by_text("每个图层一个 GeoJSON 文件")).to_be_visible()  # the chosen format's note
     page.get_by_role("button", name="生成文件").click()
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile(r"下载 rrmap_500235_geojson\.zip")).click()

@@ -44,7 +44,7 @@ class Key(StrEnum):
     MODE = "edit_mode"  # True while the edit mode is on
     BASE = "edit_base"  # the Base the current edit is based on
     KINDS = "edit_kinds"  # item id -> kind chosen by the user (overrides the category's)
-    FLASH = "edit_flash"  # (level, message) shown once, after the rerun a save causes
+    FLASH = "edit_flash"  # (item id, version, message) of the last write, shown while the item is at that version
     CONFLICT = "edit_conflict"  # item id -> the message of a refused save, until the latest version is loaded
     KIND = "edit_kind_choice"
     NOTE = "edit_note"
@@ -89,8 +89,8 @@ def stop() -> None:
     st.session_state.pop(Key.BASE, None)
 
 
-def _flash(level: str, message: str) -> None:
-    st.session_state[Key.FLASH] = (level, message)
+def _flash(item_id: str, version: int, message: str) -> None:
+    st.session_state[Key.FLASH] = (item_id, version, message)
 
 
 def _gcj() -> bool:
@@ -182,22 +182,23 @@ def _stored_item(store: Store | None, item_id: str) -> StoredItem | None:
         return None
 
 
-def render_flash() -> None:
-    """The message a save left for the run after it."""
-    flash = st.session_state.pop(Key.FLASH, None)
-    if flash:
-        level, message = flash
-        (st.success if level == "success" else st.warning)(message)
+def render_flash(item_id: str, version: int | None) -> None:
+    """What the last write of this session did to the item, while the item is still at the version it wrote (the
+    map's own reruns after a save must not wipe the message before it is read)."""
+    flash = st.session_state.get(Key.FLASH)
+    if flash and flash[0] == item_id and flash[1] == version:
+        st.success(flash[2])
 
 
 def render_editor(view: CountyView, row: dict[str, Any], map_value: Any) -> None:
     """The 位置标绘 section of a selected item's panel (``row``: its feature-table row)."""
     store = data.store()
     item_id = str(row["id"])
-    render_flash()
     if store is None:
         st.caption(f"标绘不可用：{data.store_problem()}")
         return
+    current = _stored_item(store, item_id)
+    render_flash(item_id, current.version if current is not None else None)
     if editing_item() != item_id:
         st.button("标绘 / 修改位置", key=f"{Key.START}-{item_id}", on_click=start, args=(item_id,), type="primary")
         render_history(view, item_id, store)
@@ -293,7 +294,7 @@ def _save(
     except (GeoDataError, StoreError) as exc:
         st.error(str(exc))
         return
-    _done(view, item_id, f"已保存：{_describe(saved.geometry)}，第 {saved.version} 版（{HOW_LABELS[saved.how]}）。")
+    _done(view, saved, f"已保存：{_describe(saved.geometry)}，第 {saved.version} 版（{HOW_LABELS[saved.how]}）。")
 
 
 def _delete(view: CountyView, item_id: str, pinned: Base, who: str, note: str) -> None:
@@ -311,7 +312,7 @@ def _delete(view: CountyView, item_id: str, pinned: Base, who: str, note: str) -
     except StoreError as exc:
         st.error(str(exc))
         return
-    _done(view, item_id, f"已删除该条目的位置（第 {saved.version} 版；可在修改历史中恢复）。")
+    _done(view, saved, f"已删除该条目的位置（第 {saved.version} 版；可在修改历史中恢复）。")
 
 
 def _revert(view: CountyView, item_id: str, to_version: int, current: int) -> None:
@@ -330,15 +331,15 @@ def _revert(view: CountyView, item_id: str, to_version: int, current: int) -> No
     except StoreError as exc:
         st.error(str(exc))
         return
-    _done(view, item_id, f"已恢复为第 {to_version} 版的位置（现为第 {saved.version} 版）。")
+    _done(view, saved, f"已恢复为第 {to_version} 版的位置（现为第 {saved.version} 版）。")
 
 
-def _done(view: CountyView, item_id: str, message: str) -> None:
+def _done(view: CountyView, saved: StoredItem, message: str) -> None:
     """After a write: load the new version, say so after the rerun, and rerun the whole page (header, tables,
     worklist and map all change)."""
-    st.session_state[Key.BASE] = load_base(data.store(), view, item_id)
+    st.session_state[Key.BASE] = load_base(data.store(), view, saved.item_id)
     st.session_state.pop(Key.NOTE, None)
-    _flash("success", message)
+    _flash(saved.item_id, saved.version, message)
     st.rerun()
 
 
