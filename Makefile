@@ -43,9 +43,9 @@ static/vendor/.installed: node_modules/.installed scripts/vendor_assets.py
 
 assets: static/vendor/.installed
 
-# Debian packages: Noto CJK for the presentation PNG (run and test), Chromium for the browser tests and the
+# Debian packages: Noto CJK for the print layout (run and test), Chromium for the browser tests and the
 # benchmark (playwright cannot download browsers here), and the GIS clients of the interop tests (QGIS 3.22,
-# GDAL 3.6's tools and GeoPackage validator, xmllint).  Installed with apt only when missing; $(2) are extra
+# GDAL 3.6's tools and GeoPackage validator, xmllint), poppler-utils (pdftoppm) for the PDF tests.  Installed with apt only when missing; $(2) are extra
 # apt-get options.
 define apt_ensure
 	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
@@ -62,7 +62,7 @@ fonts:
 # PostgreSQL + PostGIS: the store's tests run on a throwaway cluster the suite starts itself (tests/pg_cluster.py);
 # a cluster Debian's package may start on install is stopped again, so no service is left running.
 system-deps:
-	$(call apt_ensure,chromium fonts-noto-cjk gmt-gshhg-high postgresql postgresql-15-postgis-3)
+	$(call apt_ensure,chromium fonts-noto-cjk gmt-gshhg-high poppler-utils postgresql postgresql-15-postgis-3)
 	@if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then \
 	  pg_lsclusters -h | awk '$$4 == "online" {print $$1, $$2}' | while read v c; do pg_ctlcluster $$v $$c stop; done; \
 	fi

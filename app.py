@@ -13,7 +13,7 @@ from present.filters import filter_features
 from present.search import index_features, search
 from ui import data, page, state, tabs
 from ui.exchange import render_exchange, stored_import
-from ui.mapview import render_map_and_panel
+from ui.mapview import print_context, render_map_and_panel
 from ui.sidebar import current_filters, render_sidebar
 from ui.worklist import render_worklist
 
@@ -44,7 +44,7 @@ def main() -> None:
         towns=filters.towns,
         ids=ids,
     )
-    page.render_header(view, len(shown))
+    page.render_header(view, len(shown), int(shown.geometry.notna().sum()))
     page.store_notices()
 
     layout = page.Layout.create()
@@ -58,11 +58,12 @@ def main() -> None:
                 county=view.county,
                 boundaries=boundaries,
                 indicators=data.indicators_table(view.county),
+                printing=print_context(view),
                 plans=(view.plan,),
             )
     with layout.map_slot:
         render_map_and_panel(view, shown, boundaries=boundaries, imported=imported)  # writes the URL
-    render_sidebar(codes, view, filters)  # after the map, so the map is sent first
+    render_sidebar(codes, view, filters, shown=shown)  # after the map, so the map is sent first
 
     if layout.overview.open:
         with layout.overview:
@@ -72,7 +73,8 @@ def main() -> None:
             tabs.render_table(shown, tabs.Key.TABLE, {"county_name": "区县"})
     if layout.unlocated.open:
         with layout.unlocated:
-            render_worklist(view)
+            render_worklist(view)  # the items to place, each with its 标绘 button
+            tabs.render_unlocated(view)  # the same items as sortable tables (a search hit is selected here)
     if layout.indicators.open:
         with layout.indicators:
             tabs.render_indicators(view.plan)

@@ -4,7 +4,8 @@ python cli.py stats                      counts per plan and category
 python cli.py validate [FILE ...]        check plan data files against the schema and the seeds
 python cli.py places --county 500235     registered places with location, precision and source
 python cli.py export --county C --format F --out PATH    GIS export (gpkg|qgis|shp|geojson|kml|xlsx|csv|html)
-python cli.py png --county C --out PATH                  presentation map as PNG
+python cli.py png --county C --out PATH [--page P --dpi D --title T --bbox W,S,E,N]   print layout as PNG
+python cli.py pdf --county C --out PATH [--page a4-portrait …]                        print layout as vector PDF
 python cli.py import FILE [--county C [--save --who NAME]]   read a GIS layer, match its features to plan entities
 python cli.py history ITEM_ID                            the saved geometry versions of a plan item (the store)
 python cli.py import-overrides FILE --who NAME           import an overrides-format CSV (county,place,lon,lat,crs,note)
@@ -260,44 +261,82 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_png(parser: argparse.ArgumentParser) -> None:
+def _configure_print(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--county", required=True, help="plan adcode")
     parser.add_argument("--layers", nargs="*", help="categories to draw (default: all)")
-    parser.add_argument("--size", default="1920x1080", help="1920x1080 (default), a4, or WxH pixels")
-    parser.add_argument("--out", required=True, type=Path, help="output PNG")
+    parser.add_argument(
+        "--page",
+        "--size",
+        dest="page",
+        default=None,
+        help="a4-landscape | a4-portrait | a3-landscape | a3-portrait | 1920x1080 | WxH pixels "
+        "(default: 1920x1080 for png, a4-landscape for pdf)",
+    )
+    parser.add_argument("--dpi", type=int, choices=(150, 300), help="resolution of a paper page (default 300)")
+    parser.add_argument("--title", help="page title (default: the plan's title)")
+    parser.add_argument("--subtitle", help="second line (default: 规划要素分布图 · issuer · period)")
+    parser.add_argument("--bbox", metavar="W,S,E,N", help="extent in WGS84 degrees (default: the county)")
+    parser.add_argument("--out", required=True, type=Path, help="output file")
 
 
-@command("png", "render the presentation map (title, legend, scale bar, north arrow) as a PNG", _configure_png)
-def cmd_png(args: argparse.Namespace) -> int:
+def _print(args: argparse.Namespace, fmt: str) -> int:
     from geo.boundaries import load_boundaries
     from geo.errors import GeoDataError
+    from geo.gazetteer import load_gazetteer
     from gisio.errors import GisIOError
-    from gisio.png import render_png
+    from gisio.printmap import page_label, plan_source, plan_titles, render_map
+    from present.countyview import town_seats
     from store.errors import StoreError
 
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     try:
+        bbox = [float(v) for v in args.bbox.split(",")] if args.bbox else None
+    except ValueError:
+        print(f"error: --bbox 应为 西,南,东,北 四个经纬度数字：{args.bbox}", file=sys.stderr)
+        return 2
+    try:
         plans, features = _exchange_features(args.county)
         plan = plans[0]
-        source = f"《{plan.title}》" + (f"（{plan.issuer}）" if plan.issuer else "")
-        result = render_png(
+        title, subtitle = plan_titles(plan)
+        towns = {} if plan.is_municipal else town_seats(plan, load_gazetteer())
+        result = render_map(
             features,
             args.out,
-            title=plan.title,
+            title=args.title or title,
+            subtitle=subtitle if args.subtitle is None else args.subtitle,
             boundaries=load_boundaries("display"),
             county=args.county,
+            extent=bbox,
             layers=_names(args.layers),
-            size=args.size,
-            source_note=source,
+            towns=towns,
+            page=args.page or ("a4-landscape" if fmt == "pdf" else "1920x1080"),
+            dpi=args.dpi,
+            fmt=fmt,
+            source_note=plan_source(plan),
             progress=progress,
         )
     except (GisIOError, GeoDataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{result.path}: {result.width}x{result.height} px, font {result.font}")
+    width, height = result.page.pixels
+    drawn = ", ".join(f"{c} {n}" for c, n in result.counts.items())
+    print(
+        f"{result.path}: {page_label(result.page)}, {width}x{height} px, {len(result.labels)} labels, "
+        f"font {result.font}; drawn: {drawn}"
+    )
     return 0
+
+
+@command("png", "render the print layout (title, legend, scale bar, north arrow, locator) as a PNG", _configure_print)
+def cmd_png(args: argparse.Namespace) -> int:
+    return _print(args, "png")
+
+
+@command("pdf", "render the print layout as a vector PDF page (A4/A3, landscape or portrait)", _configure_print)
+def cmd_pdf(args: argparse.Namespace) -> int:
+    return _print(args, "pdf")
 
 
 def _configure_import(parser: argparse.ArgumentParser) -> None:

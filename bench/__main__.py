@@ -417,7 +417,7 @@ DEFINITIONS = """\
 - **Export** = every feature of the view to GeoJSON plus GeoPackage (ours: `gisio.export.export_features`, the GIS
   delivery: one layer per category and geometry type, the items without geometry, full boundaries, indicators,
   styles, aliases, data dictionary and metadata; baseline: `GeoDataFrame.to_file` of the same rows).  **PNG** =
-  `gisio.png.render_png` at 1920×1080 against a plain `GeoDataFrame.plot` + `savefig` of the same size.
+  `gisio.printmap.render_map` at 1920×1080 against a plain `GeoDataFrame.plot` + `savefig` of the same size.
 - **Scale case**: {n:,} synthetic village points (seed {seed}, `bench/synthetic.py`, spread over the 38 districts
   in proportion to area, generated in memory, never shipped) on the municipal view; ours =
   `bench/apps/scale_ours.py`, which follows `app.render_map`'s municipal branch with the app's own layer

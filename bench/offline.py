@@ -67,12 +67,12 @@ def measure_ours(county: str, runs: int) -> OfflineResult:
     except Exception as exc:  # noqa: BLE001 - reported in the table (gisio is being written alongside)
         result.export_error = f"{type(exc).__name__}: {exc}"[:200]
     try:
-        from gisio.png import render_png
+        from gisio.printmap import render_map
 
         display = load_boundaries("display")
 
         def png() -> None:
-            render_png(features, tmp / "map.png", title=plan.title, boundaries=display, county=county, size="1920x1080")
+            render_map(features, tmp / "map.png", title=plan.title, boundaries=display, county=county, page="1920x1080")
 
         result.png_s = timed(png, runs)
     except Exception as exc:  # noqa: BLE001 - reported in the table, the other rows still run

@@ -58,7 +58,10 @@ EDIT_COLOR = "#E4002B"
 EDIT_CSS = """
 <style>
 .rr-editing .leaflet-overlay-pane .leaflet-interactive:not(.rr-editable),
-.rr-editing .leaflet-marker-pane .leaflet-marker-icon:not(.rr-editable):not(.marker-icon) { pointer-events: none; }
+.rr-editing .leaflet-marker-pane .leaflet-marker-icon:not(.rr-editable):not(.marker-icon),
+.rr-editing .leaflet-marker-pane .leaflet-marker-icon:not(.rr-editable):not(.marker-icon) * {
+  pointer-events: none !important;  /* labels inside a marker (town names) ask for events themselves */
+}
 .rr-editing .leaflet-tooltip-pane { display: none; }
 .rr-editing .leaflet-pm-toolbar .button-container a { width: 34px; height: 34px; }
 </style>

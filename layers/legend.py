@@ -56,11 +56,15 @@ def legend_html(
     designations: Mapping[str, str] | None = None,
     title: str = "图例",
     municipal: bool = False,
+    seats: bool = True,
+    drawn: bool = False,
 ) -> str:
-    """Legend markup.
+    """Legend markup (collapsible).
 
     ``counts``: category -> number of items drawn; ``kinds``: category -> 'point' | 'line' | 'area' (default
-    point); ``designations``: designation -> fill colour (municipal view).
+    point); ``designations``: designation -> fill colour (municipal view); ``seats``: town seats are drawn;
+    ``drawn``: items drawn by users are on the map (their dotted/dash-dot symbol is explained).
+    The symbol key (hollow = approximate, sizes by level) is listed only when points are drawn.
     """
     kinds = kinds or {}
     rows = [f"<details open><summary>{esc(title)}</summary>"]
@@ -82,7 +86,7 @@ def legend_html(
             '<div class="rr-lg-row"><span class="rr-lg-area" style="border:2px solid #B22222;background:#fff"></span>'
             "<span>有区县规划（点击进入）</span></div>"
         )
-    else:
+    elif any(kinds.get(cat, "point") == "point" for cat in counts):
         rows.append('<div class="rr-lg-sub">符号</div>')
         rows.append(
             f'<div class="rr-lg-row"><span class="rr-lg-pin">{marker_html("other", 0, False)}</span><span>实心：位置即规划所指</span></div>'
@@ -90,17 +94,21 @@ def legend_html(
         rows.append(
             f'<div class="rr-lg-row"><span class="rr-lg-pin">{marker_html("other", 0, True)}</span><span>空心虚线：近似（乡镇驻地/示意）</span></div>'
         )
-        drawn = marker_html("other", 0, False).replace("rr-pin ", "rr-pin rr-drawn ", 1)
-        rows.append(
-            f'<div class="rr-lg-row"><span class="rr-lg-pin">{drawn}</span><span>点线边框/点划线：用户标绘（非测量）</span></div>'
-        )
         sizes = "".join(f'<span class="rr-lg-pin">{marker_html("other", lvl, False)}</span>' for lvl in (1, 2, 3, 4))
         rows.append(f'<div class="rr-lg-row rr-lg-sizes">{sizes}</div>')
         rows.append(
             '<div class="rr-lg-note">大小/外环：' + "、".join(LEVEL_NAMES[lvl] for lvl in (1, 2, 3, 4)) + "</div>"
         )
+    if seats and not municipal:
         rows.append(
             '<div class="rr-lg-row"><span class="rr-town"><span class="rr-town-dot"></span></span><span>乡镇驻地</span></div>'
+        )
+    if not counts and not designations and not municipal:
+        rows.append('<div class="rr-lg-note">当前图层与筛选下，图上没有规划要素。</div>')
+    if drawn:  # whatever its kind: a dotted badge, a dash-dot line or outline
+        pin = marker_html("other", 0, False).replace("rr-pin ", "rr-pin rr-drawn ", 1)
+        rows.append(
+            f'<div class="rr-lg-row"><span class="rr-lg-pin">{pin}</span><span>点线边框/点划线：用户标绘（非测量）</span></div>'
         )
     rows.append("</details>")
     return "".join(rows)

@@ -16,6 +16,7 @@ import geopandas as gpd
 from branca.element import Element, MacroElement
 from shapely.geometry.base import BaseGeometry
 
+import config
 from geo.crs import to_crs
 from geo.rivers import load_rivers
 from layers.areas import area_layers
@@ -36,9 +37,10 @@ from layers.boundaries import county_outline_data, designation_colors, district_
 from layers.drawing import DrawSupport, EditTarget, edit_group
 from layers.icons import icon_css
 from layers.jsonlayer import VectorLayer
-from layers.labels import TownLabel, town_labels
+from layers.labels import DistrictLabel, TownLabel, district_labels, town_labels
 from layers.legend import MapLegend, count_by_category, legend_html
 from layers.points import point_layers
+from layers.viewcontrol import LegendLayer, ViewControl
 from present.filters import district_items
 
 # --- basemaps -------------------------------------------------------------------------------------------------
@@ -130,6 +132,9 @@ def river_frame() -> gpd.GeoDataFrame:
 
 MAP_CSS = """
 <style>
+/* The map fills its frame, whose height follows the browser window (ui.page). */
+html, body { margin: 0; overflow: hidden; }
+#map_div { height: 100vh !important; }
 .leaflet-container { background: #eef1f4; font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; }
 .rr-icon, .rr-town-icon { background: none; border: none; }
 .rr-pin { box-sizing: border-box; border-radius: 50%; background: var(--c); border: 2px solid #fff;
@@ -148,6 +153,11 @@ MAP_CSS = """
   background: #333; border: 1px solid #fff; display: inline-block; }
 .rr-town-name { position: absolute; left: 22px; top: -7px; font-size: 11px; color: #222; cursor: pointer;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
+.rr-label-name.rr-hidden { visibility: hidden; }
+.rr-district { position: relative; white-space: nowrap; pointer-events: auto; }
+.rr-district-name { position: absolute; transform: translate(-50%, -50%); font-size: 12px; font-weight: 600;
+  color: #333; cursor: pointer; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+.rr-district-name.rr-has-plan { color: #8B0000; font-size: 13px; }
 .rr-legend .rr-town { display: inline-block; width: 22px; height: 10px; }
 .rr-legend .rr-town-dot { left: 8px; top: 2px; }
 .rr-tip b { display: block; }
@@ -165,7 +175,8 @@ MAP_CSS = """
 .rr-schematic span { color: #555; letter-spacing: 2px; }
 .rr-river span { color: #2b6cb0; font-style: italic; font-weight: 500; letter-spacing: 3px; }
 .rr-legend { background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 6px; font-size: 11px;
-  box-shadow: 0 1px 5px rgba(0,0,0,.3); max-height: 420px; overflow-y: auto; min-width: 130px; }
+  box-shadow: 0 1px 5px rgba(0,0,0,.3); max-height: calc(100vh - 90px); overflow-y: auto; min-width: 130px;
+  max-width: 170px; } /* narrow: the county is fitted beside it */
 .rr-legend summary { font-weight: 700; cursor: pointer; }
 .rr-lg-row .rr-pin { font-size: 10px; }
 .rr-lg-sub { font-weight: 600; margin-top: 6px; color: #444; }
@@ -189,11 +200,14 @@ def base_map(
     basemap: str = "none",
     tianditu_key: str = "",
     fit: BaseGeometry | None = None,
+    live: bool = False,
 ) -> folium.Map:
     """The static part of a view.
 
     ``boundary_layers`` come from :mod:`layers.boundaries` (already in the display datum); ``fit``: geometry to
-    fit the view to (display datum), computed from the data — no hard-coded centre.
+    fit the view to (display datum), computed from the data — no hard-coded centre; ``legend``: fixed legend
+    markup.  ``live``: the app's map, whose :class:`layers.viewcontrol.ViewControl` fits the view to the window
+    and holds the legend the overlays set (:class:`layers.viewcontrol.LegendLayer`).
     """
     bm = BASEMAPS[basemap]
     fmap = folium.Map(tiles=None, control_scale=True, zoom_control=True, max_zoom=bm.max_zoom)
@@ -215,7 +229,10 @@ def base_map(
     for layer in boundary_layers:
         layer.add_to(fmap)
     if fit is not None and not fit.is_empty:
-        fmap.fit_bounds(bounds_latlng(fit.bounds))
+        if live:
+            fmap.add_child(ViewControl(bounds_latlng(fit.bounds)))
+        else:
+            fmap.fit_bounds(bounds_latlng(fit.bounds))
     if legend:
         fmap.add_child(MapLegend(legend))
     return fmap
@@ -250,11 +267,19 @@ def overlay_groups(
     features: gpd.GeoDataFrame,
     towns: Sequence[TownLabel] = (),
     selected: BaseGeometry | None = None,
+    *,
+    districts: Sequence[DistrictLabel] = (),
+    legend: str | None = None,
 ) -> list[folium.FeatureGroup]:
     """Dynamic overlays: areas, belts and clustered points of ``features`` (already filtered and in the display
-    datum), town labels, and the selection ring.  Deterministic ids: same input, same JS."""
+    datum), town and district names, the selection ring and the legend's content (``legend``: markup of what
+    these overlays draw).  Deterministic ids: same input, same JS."""
     groups: list[folium.FeatureGroup] = []
     located = features[features.geometry.notna()]
+    if legend is not None:
+        groups.append(_group("图例", [LegendLayer(legend)]))
+    if districts:
+        groups.append(_group("区县名称", district_labels(districts)))
     if towns:
         groups.append(_group("乡镇驻地", town_labels(towns)))
     groups.append(_group("规划要素", [*area_layers(located), *belt_layers(located), *point_layers(located)]))
@@ -320,10 +345,12 @@ def town_label_list(seats: Mapping[str, tuple[float, float]], counts: Mapping[st
 # --- a whole view ---------------------------------------------------------------------------------------------
 
 MAP_HEIGHT = 640
-RETURNED_OBJECTS = ("last_object_clicked_tooltip",)
+# The clicked layer's tooltip carries its key; the count tells a new click from a map move (bounds: the print
+# layout's "current view").
+RETURNED_OBJECTS = ("last_object_clicked_tooltip", "last_object_clicked_count", "bounds")
 # In the edit mode the map also returns the drawing (streamlit-folium reads this list once, when the map is made:
 # the edit mode is a map of its own).
-EDIT_RETURNED_OBJECTS = ("last_object_clicked_tooltip", "all_drawings")
+EDIT_RETURNED_OBJECTS = (*RETURNED_OBJECTS, "all_drawings")
 
 
 def not_district(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -333,17 +360,48 @@ def not_district(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 @dataclass(frozen=True)
 class StaticPart:
-    """What a view draws whatever the filters and the selection: boundaries (as layer JSON), legend, extent.
+    """What a view draws whatever the filters and the selection: boundaries (as layer JSON), district names, the
+    legend's fixed entries and title, the extent.
 
-    Plain strings and a geometry, so the app can cache it per view and basemap.
+    Plain values and a geometry, so the app can cache it per view and basemap.
     """
 
     county: str
     basemap: str
     municipal: bool
     boundaries: str | None  # VectorLayer JSON in the basemap's datum, None without boundary data
-    legend: str
+    title: str  # the legend's title
+    designations: Mapping[str, str]  # municipal view: designation -> district fill colour
     fit: BaseGeometry | None  # the county (or municipality) polygon in the display datum, None without it
+    district_names: tuple[DistrictLabel, ...] = ()
+
+    def legend(self, drawn: gpd.GeoDataFrame, *, seats: bool) -> str:
+        """Legend markup of what is drawn now: the categories of ``drawn`` with counts (and the fixed entries)."""
+        located = drawn[drawn.geometry.notna()]
+        return legend_html(
+            count_by_category(located["category"]),
+            kinds=counts_by_kind(located),
+            designations=self.designations,
+            title=self.title,
+            municipal=self.municipal,
+            seats=seats,
+            drawn=bool((located["precision"] == "drawn").any()) if "precision" in located.columns else False,
+        )
+
+
+def district_name_labels(boundaries: gpd.GeoDataFrame, with_plan: Mapping[str, str]) -> tuple[DistrictLabel, ...]:
+    """A name per district at a point inside it; districts with a plan first, then the larger ones."""
+    districts = boundaries[boundaries["adcode"] != config.MUNICIPAL_ADCODE]
+    out = []
+    for code, name, geom in zip(districts["adcode"], districts["name"], districts.geometry):
+        if geom is None or geom.is_empty:
+            continue
+        pt = geom.representative_point()
+        has_plan = code in with_plan
+        out.append(
+            DistrictLabel(str(name), pt.x, pt.y, str(code), has_plan, (1000 if has_plan else 0) + geom.area * 100)
+        )
+    return tuple(out)
 
 
 def static_part(
@@ -363,6 +421,8 @@ def static_part(
     (municipal view); ``title``: legend title.
     """
     bounds = to_display(boundaries, basemap) if boundaries is not None else None
+    colors: dict[str, str] = {}
+    names: tuple[DistrictLabel, ...] = ()
     if municipal:
         items = district_items(features, boundaries) if boundaries is not None else {}
         des_by_district = {c: [d or n for _, n, d in its] for c, its in items.items()}
@@ -372,24 +432,15 @@ def static_part(
             if bounds is not None
             else None
         )
-        everything = not_district(features)
-        legend = legend_html(
-            count_by_category(everything["category"]),
-            kinds=counts_by_kind(everything),
-            designations=colors,
-            title=title,
-            municipal=True,
-        )
+        names = district_name_labels(bounds, with_plan or {}) if bounds is not None else ()
     else:
         data = (
             county_outline_data(bounds, county, rivers=to_display(river_frame(), basemap))
             if bounds is not None
             else None
         )
-        located = features[features.geometry.notna()]
-        legend = legend_html(count_by_category(located["category"]), kinds=counts_by_kind(located), title=title)
     fit = fit_geometry(bounds, county) if bounds is not None else None
-    return StaticPart(county, basemap, municipal, data, legend, fit)
+    return StaticPart(county, basemap, municipal, data, title, colors, fit, names)
 
 
 @dataclass
@@ -444,9 +495,10 @@ def map_view(
     drawn = not_district(shown) if static.municipal else shown
     fit = static.fit if static.fit is not None else fit_geometry(None, static.county, shown)
     boundary_layers = [VectorLayer(static.boundaries, "BoundaryLayer")] if static.boundaries else []
-    fmap = base_map(boundary_layers, static.legend, basemap=static.basemap, tianditu_key=tianditu_key, fit=fit)
+    fmap = base_map(boundary_layers, None, basemap=static.basemap, tianditu_key=tianditu_key, fit=fit, live=True)
     ring = selected if focus else None
-    groups = overlay_groups(drawn, towns, ring)
+    legend = static.legend(drawn, seats=bool(towns))
+    groups = overlay_groups(drawn, towns, ring, districts=static.district_names, legend=legend)
     groups += list(extra_groups)
     if editing is not None:
         DrawSupport().add_to(fmap)

@@ -20,13 +20,19 @@ def indicator_key(name: str) -> str:
 
 
 def table_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:
-    """Display table: one row per indicator, printed texts verbatim."""
+    """Display table: one row per indicator, printed texts verbatim.
+
+    Rows are numbered 1…n in table order (the printed numbers restart per group, so they repeat); the group of a
+    row is carried down from the row that opened it (the printed table leaves those cells blank).
+    """
     years = sorted({t.year for r in rows for t in r.targets})
     records = []
-    for r in rows:
+    group = ""
+    for n, r in enumerate(rows, start=1):
+        group = r.group or group
         rec: dict[str, Any] = {
-            "序号": r.number or "",
-            "类别": r.group or "",
+            "序号": n,
+            "类别": group,
             "指标": r.indicator,
             "单位": r.unit or "",
             "基期": f"{r.base_text}（{r.base_year}年）" if r.base_text and r.base_year else (r.base_text or ""),
@@ -47,44 +53,42 @@ def contradictions(rows: Sequence[IndicatorRow]) -> list[str]:
     return [line for r in rows for line in r.contradictions()]
 
 
-def chart_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:
-    """Long table for a base-vs-target bar chart: numeric values only.
+CHART_COLUMNS = ["indicator", "title", "unit", "nature", "series", "kind", "year", "order", "value", "text"]
 
-    Columns: ``indicator, unit, nature, series ("基期 2020" / "目标 2025"), order, value, text``.  An indicator
-    appears only if it has a numeric base and at least one numeric target (so the bars compare like with like).
+
+def chart_frame(rows: Sequence[IndicatorRow]) -> pd.DataFrame:
+    """Long table for one chart per indicator: every year the plan gives (base, intermediate and final targets).
+
+    Columns: ``indicator, title ("指标（单位）· 属性"), unit, nature, series ("基期 2020" / "目标 2025"), kind
+    ("基期"/"目标"), year, order, value (None for a printed target that is not a number), text``.  An indicator
+    without any number is left out (there is nothing to draw; the table has it).
     """
     records = []
     for r in rows:
-        targets = [t for t in r.targets if t.value is not None]
-        if r.base_value is None or not targets:
+        points: list[tuple[str, int | None, float | None, str]] = []
+        if r.base_text:
+            points.append(("基期", r.base_year, r.base_value, r.base_text))
+        points += [("目标", t.year, t.value, t.text) for t in r.targets]
+        if not any(value is not None for _k, _y, value, _t in points):
             continue
-        label = f"{r.indicator}"
-        records.append(
-            {
-                "indicator": label,
-                "unit": r.unit or "",
-                "nature": r.nature or "未注明",
-                "series": f"基期 {r.base_year or ''}".strip(),
-                "order": 0,
-                "value": r.base_value,
-                "text": r.base_text,
-            }
-        )
-        for i, t in enumerate(targets, start=1):
+        nature = r.nature or "未注明"
+        unit = f"（{r.unit}）" if r.unit and r.unit not in r.indicator else ""
+        for order, (kind, year, value, text) in enumerate(points):
             records.append(
                 {
-                    "indicator": label,
+                    "indicator": r.indicator,
+                    "title": f"{r.indicator}{unit} · {nature}",
                     "unit": r.unit or "",
-                    "nature": r.nature or "未注明",
-                    "series": f"目标 {t.year}",
-                    "order": i,
-                    "value": t.value,
-                    "text": t.text,
+                    "nature": nature,
+                    "series": f"{kind} {year or ''}".strip(),
+                    "kind": kind,
+                    "year": year,
+                    "order": order,
+                    "value": value,
+                    "text": text,
                 }
             )
-    return pd.DataFrame.from_records(
-        records, columns=["indicator", "unit", "nature", "series", "order", "value", "text"]
-    )
+    return pd.DataFrame.from_records(records, columns=CHART_COLUMNS)
 
 
 def common_indicators(
@@ -116,3 +120,39 @@ def common_indicators(
                 }
             )
     return pd.DataFrame.from_records(records, columns=["指标", "规划", "单位", "基期", "目标", "属性"])
+
+
+def comparison_chart_frame(
+    rows_by_plan: Mapping[str, Sequence[IndicatorRow]], names: Mapping[str, str], min_plans: int = 2
+) -> pd.DataFrame:
+    """Numbers of the indicators several plans share, for small multiples: ``指标, 规划, 时点, 年份, 数值, 原文``.
+
+    One row per plan and year with a number (base and targets); indicators as in :func:`common_indicators`.
+    """
+    seen: dict[str, dict[str, IndicatorRow]] = {}
+    for code, rows in rows_by_plan.items():
+        for r in rows:
+            seen.setdefault(indicator_key(r.indicator), {}).setdefault(code, r)
+    records = []
+    for key in sorted(seen):
+        plans = seen[key]
+        if len(plans) < min_plans:
+            continue
+        for code, r in plans.items():
+            points = [("基期", r.base_year, r.base_value, r.base_text)] + [
+                ("目标", t.year, t.value, t.text) for t in r.targets
+            ]
+            for kind, year, value, text in points:
+                if value is None:
+                    continue
+                records.append(
+                    {
+                        "指标": key,
+                        "规划": names.get(code, code),
+                        "时点": f"{kind} {year or ''}".strip(),
+                        "年份": year,
+                        "数值": value,
+                        "原文": text or "",
+                    }
+                )
+    return pd.DataFrame.from_records(records, columns=["指标", "规划", "时点", "年份", "数值", "原文"])

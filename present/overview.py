@@ -58,7 +58,7 @@ def overview_markdown(plan: Plan, features: gpd.GeoDataFrame, shown_count: int |
     lines = [
         f"**《{md(plan.title)}》** · {md(plan.issuer or '发布机关未注明')} · {md(plan.period or '规划期未注明')}",
         "",
-        f"来源文本：`data/seeds/{plan.seed}`（每个要素均注明章节、行号与原文引文）",
+        "每个要素均注明规划原文的章节、行号与引文。",
         "",
     ]
     rows = locating_counts(features)

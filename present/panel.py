@@ -10,6 +10,7 @@ from config import category_color
 from plan.designations import LEVEL_NAMES, designation_level
 from plan.mentions import Mention
 from present.markup import esc, text
+from present.reasons import explain, explain_note
 
 PANEL_CSS = """<style>
 .rr-panel { font-size: 14px; line-height: 1.55; }
@@ -24,6 +25,8 @@ PANEL_CSS = """<style>
 .rr-panel .rr-muted { color: #777; font-size: 12px; }
 .rr-panel ol { padding-left: 1.3em; margin: 4px 0; }
 .rr-panel li { margin-bottom: 4px; }
+.rr-panel details.rr-gis { margin-top: 8px; color: #555; font-size: 12px; }
+.rr-panel details.rr-gis summary { cursor: pointer; }
 </style>"""
 
 
@@ -64,11 +67,13 @@ def feature_panel_html(row: Mapping[str, Any], plan_title: str) -> str:
     if row.get("places"):
         rows.append(("地点", esc("、".join(row["places"]))))
     rows.append(("区县", esc(row.get("county_name", ""))))
+    reason = explain(row.get("reason"))
+    note = explain_note(row.get("note"))
     rows.append(
         (
             "定位",
             esc(config.PRECISIONS.get(row["precision"], row["precision"]))
-            + (f'<br><span class="rr-muted">{esc(row["reason"])}</span>' if text(row.get("reason")) else ""),
+            + (f'<br><span class="rr-muted">{esc(reason.planner)}</span>' if reason.planner else ""),
         )
     )
     codes = [c for c in row.get("codes") or [] if isinstance(c, Mapping)]
@@ -102,8 +107,26 @@ def feature_panel_html(row: Mapping[str, Any], plan_title: str) -> str:
             for a in attrs
         )
         attr_html = f"<b>属性</b><table>{body}</table>"
-    note = f'<div class="rr-muted">备注：{esc(row["note"])}</div>' if text(row.get("note")) else ""
-    return head + table + attr_html + citation_html(plan_title, row["source"]) + note + "</div>"
+    shown_note = f'<div class="rr-muted">说明：{esc(note.planner)}</div>' if note.planner else ""
+    details = [("定位依据", reason.detail), ("数据整理说明", note.detail)]
+    return (
+        head
+        + table
+        + attr_html
+        + citation_html(plan_title, row["source"])
+        + shown_note
+        + gis_detail_html([(label, value) for label, value in details if value], row.get("id"))
+        + "</div>"
+    )
+
+
+def gis_detail_html(lines: Sequence[tuple[str, str]], entity_id: object = None) -> str:
+    """A folded "给 GIS 人员" detail: the data's own wording (ids, files, fields), escaped."""
+    if not lines:
+        return ""
+    ident = f"<div>条目编号：<code>{esc(entity_id)}</code></div>" if entity_id else ""
+    body = "".join(f"<div>{esc(label)}：{esc(value)}</div>" for label, value in lines)
+    return f'<details class="rr-gis"><summary>给 GIS 人员</summary>{ident}{body}</details>'
 
 
 def town_panel_html(name: str, mentions: Sequence[Mention], plan_title: str, *, items: Sequence[str] = ()) -> str:

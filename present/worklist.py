@@ -6,7 +6,6 @@ seat) is split off into a detail (:func:`planner_reason`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -15,10 +14,9 @@ import config
 from geo.usergeo import kind_for_category
 from plan.model import Plan
 from present.filters import town_of_place, towns_of
+from present.reasons import explain
 
 NO_TOWN = "未写明乡镇（全县或片区）"
-# A parenthesised note that names a file or a dataset: for GIS staff, not for the planner's sentence.
-_TECHNICAL = re.compile(r"（[^（）]*(?:\.csv|\.yaml|data/|GeoNames|overrides)[^（）]*）")
 
 
 @dataclass(frozen=True)
@@ -57,11 +55,10 @@ class Worklist:
 
 
 def planner_reason(reason: str | None) -> tuple[str, str]:
-    """``(sentence for a planner, detail for GIS staff)`` of a reason from the feature table."""
-    text = (reason or "").strip()
-    details = [m.strip("（）") for m in _TECHNICAL.findall(text)]
-    plain = _TECHNICAL.sub("", text).replace("无法定位：", "").strip("；")
-    return plain or "尚无位置", "；".join(details)
+    """``(sentence for a planner, detail for GIS staff)`` of a reason from the feature table
+    (:func:`present.reasons.explain`)."""
+    explained = explain(reason)
+    return explained.planner or "尚无位置", explained.detail
 
 
 def worklist(plan: Plan, features: gpd.GeoDataFrame) -> Worklist:

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--query", default="?county=500235")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
-    parser.add_argument("--size", default="1600x1000")
+    parser.add_argument("--size", default="1920x1080")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     app = server.start(ROOT / "app.py")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,10 @@ from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS  # noqa: E402  # 
 from bench.server import free_port, wait_healthy  # noqa: E402  # see RRMAP_DB above
 
 ROOT = Path(__file__).resolve().parent.parent
+# Logs of the Streamlit servers of this test session: a browser test fails on a warning any of them writes.
+SERVER_LOGS: list[Path] = []
+# Lines of a server log that fail a browser test (Streamlit and Python warnings, deprecations, tracebacks).
+LOG_PROBLEM = re.compile(r"WARNING|Warning:|deprecat|Traceback", re.I)
 
 
 def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -51,6 +56,7 @@ def start_streamlit(env_extra: dict[str, str] | None = None) -> tuple[subprocess
         "--browser.gatherUsageStats",
         "false",
     ]
+    SERVER_LOGS.append(log)
     handle = log.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -127,7 +133,8 @@ def screenshot_on_failure(request: pytest.FixtureRequest, pg: object) -> None:
 def open_page(browser: object) -> tuple[object, object]:
     """A new context and page that block every non-localhost request and record console errors.
 
-    The page carries ``console_errors`` and ``blocked_requests``; :func:`check_page` asserts both are empty.
+    The page carries ``console_errors``, ``blocked_requests`` and the server logs' sizes; :func:`check_page` asserts
+    nothing went wrong.
     """
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
@@ -148,12 +155,16 @@ def open_page(browser: object) -> tuple[object, object]:
     pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
     pg.console_errors = errors
     pg.blocked_requests = blocked
+    pg.log_sizes = {log: log.stat().st_size for log in SERVER_LOGS if log.exists()}
     return context, pg
 
 
 def check_page(pg: object) -> None:
+    """No outside request, no console error, no warning in the server logs while the page was open."""
     assert not pg.blocked_requests, f"the page tried to reach the internet: {pg.blocked_requests[:5]}"
     assert not pg.console_errors, "browser console errors:\n" + "\n".join(pg.console_errors[:10])
+    problems = server_log_problems(pg.log_sizes)
+    assert not problems, "the Streamlit server logged warnings during the test:\n" + "\n".join(problems[:10])
 
 
 @pytest.fixture()
@@ -208,6 +219,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import shutil
 
     shutil.rmtree(_SESSION_DB_DIR, ignore_errors=True)
+
+
+def server_log_problems(since: dict[Path, int]) -> list[str]:
+    """Warning lines the servers wrote after ``since`` (log -> size then)."""
+    out = []
+    for log in SERVER_LOGS:
+        if not log.exists():
+            continue
+        with log.open("rb") as handle:
+            handle.seek(since.get(log, 0))
+            text = handle.read().decode("utf-8", errors="replace")
+        out += [line for line in text.splitlines() if LOG_PROBLEM.search(line)]
+    return out
 
 
 # --- the interop tier (tests/test_interop_*.py): every export of every plan, made once per session ------------

@@ -85,8 +85,11 @@ def test_town_selection_shows_what_the_plan_says_there() -> None:
 
 
 def shown_count(at: AppTest) -> int:
-    match = re.search(r"当前显示 (\d+) 项", markdown_text(at))
+    """Items the view shows: the header's 当前筛选 count, or all of them (共) when nothing is filtered."""
+    text = markdown_text(at)
+    match = re.search(r"当前筛选 (\d+) 项", text) or re.search(r"共 (\d+) 项规划要素", text)
     assert match, "the header gives the number of items shown"
+    assert re.search(r"图上 \d+ 项", text), "the header says how many of them are on the map"
     return int(match.group(1))
 
 
@@ -133,7 +136,11 @@ def test_municipal_district_selection_offers_the_county_view() -> None:
 def test_tianditu_without_key_is_disabled_with_an_explanation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     at = run(county="500235", basemap="tdt_vec")
-    assert any("天地图密钥" in w.value for w in at.sidebar.warning)
+    # not offered as a choice: a disabled button that says why, and the link falls back to no basemap
+    assert "tdt_vec" not in at.sidebar.button_group(key="basemap").options
+    assert at.session_state["basemap"] == "none"
+    off = at.sidebar.button(key="basemap-off-tdt_vec")
+    assert off.disabled and "天地图密钥" in off.help
 
 
 def test_broken_plan_gives_a_chinese_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,5 +190,5 @@ def test_tabs_run_only_when_open() -> None:
     at.session_state["main_tabs"] = "导出与导入"
     at.run()
     assert not at.exception
-    assert {"导出", "演示图", "导入与匹配"} <= {tab.label for tab in at.tabs}
+    assert {"导出", "出图（PNG / PDF）", "导入与匹配"} <= {tab.label for tab in at.tabs}
     assert len(at.dataframe) == 0

@@ -76,6 +76,23 @@ def edit_map(page):
     return frame
 
 
+def settle(page, frame) -> None:
+    """Scroll the map into the window and wait until it stops moving (its frame is sized to the window and the
+    county refitted: only then do screen positions stay where they were computed)."""
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    frame.wait_for_function("() => window.map && window.map._rrFit")
+    probe = "(() => { const f = window.frameElement.getBoundingClientRect(); const c = window.map.getCenter(); "
+    probe += "return [f.left, f.top, f.width, f.height, window.map.getZoom(), c.lat, c.lng]; })()"
+    last = None
+    for _ in range(60):
+        now = frame.evaluate(probe)
+        if now == last:
+            return
+        last = now
+        page.wait_for_timeout(250)  # polling a layout that settles (not a fixed sleep before an assertion)
+    raise AssertionError(f"the map did not settle: {last}")
+
+
 def screen(frame, lonlats: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Container pixels of WGS84 points (no GCJ-02 basemap in these tests), each checked to be on the map and
     clear of the legend and the controls."""
@@ -94,10 +111,12 @@ def screen(frame, lonlats: list[tuple[float, float]]) -> list[tuple[float, float
     return out
 
 
-def click(page, frame, points: list[tuple[float, float]]) -> None:
-    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+def draw(page, frame, lonlats: list[tuple[float, float]], *, close: bool) -> None:
+    """Click the vertices of a line (then its last vertex again: finish) or an area (then its first: close)."""
+    settle(page, frame)
+    points = screen(frame, lonlats)
     box = page.locator(MAP_FRAME).bounding_box()
-    for x, y in points:
+    for x, y in [*points, points[0] if close else points[-1]]:
         page.mouse.click(box["x"] + x, box["y"] + y)
         frame.wait_for_timeout(120)  # Geoman ignores a second click within its double-click window
 
@@ -132,8 +151,7 @@ def test_draw_a_belt_and_a_park_reload_export_history_and_revert(edit_url: str, 
     page.get_by_role("button", name="标绘 / 修改位置").click()
     frame = edit_map(page)
     expect(page.get_by_label(re.compile("线（产业带"))).to_be_checked()  # a belt is offered as a line
-    line = screen(frame, [(c.x - 0.12, c.y + 0.05), (c.x - 0.06, c.y), (c.x - 0.01, c.y - 0.03)])
-    click(page, frame, [*line, line[-1]])  # clicking the last vertex again finishes the line
+    draw(page, frame, [(c.x - 0.12, c.y + 0.05), (c.x - 0.06, c.y), (c.x - 0.01, c.y - 0.03)], close=False)
     set_name(page, "测试李工")
     save(page)
     expect(page.get_by_text(re.compile(r"已保存：线（3 个节点），第 1 版"))).to_be_visible()
@@ -145,10 +163,12 @@ def test_draw_a_belt_and_a_park_reload_export_history_and_revert(edit_url: str, 
     expect(page.locator(".rr-panel h3").first).to_have_text("云阳（凤鸣）现代农业产业园")
     frame = edit_map(page)
     frame.wait_for_function(f"window.rrEdit.item_id === '{PARK}'")
-    area = screen(
-        frame, [(c.x - 0.11, c.y + 0.07), (c.x - 0.04, c.y + 0.07), (c.x - 0.04, c.y + 0.02), (c.x - 0.11, c.y + 0.02)]
+    draw(
+        page,
+        frame,
+        [(c.x - 0.11, c.y + 0.07), (c.x - 0.04, c.y + 0.07), (c.x - 0.04, c.y + 0.02), (c.x - 0.11, c.y + 0.02)],
+        close=True,
     )
-    click(page, frame, [*area, area[0]])  # clicking the first vertex closes the area
     save(page)  # the name was given once in this session
     expect(page.get_by_text(re.compile(r"已保存：面（4 个节点），第 1 版"))).to_be_visible()
     assert progress(page) == (located_before + 2, total)  # exactly the two items placed
@@ -220,8 +240,7 @@ def test_two_sessions_editing_one_item_the_second_save_is_refused(edit_url: str,
         set_name(page, name)
     for page, dy in ((first, 0.0), (second, 0.04)):
         frame = edit_map(page)
-        line = screen(frame, [(c.x - 0.1, c.y + dy), (c.x - 0.04, c.y + dy + 0.01)])
-        click(page, frame, [*line, line[-1]])
+        draw(page, frame, [(c.x - 0.1, c.y + dy), (c.x - 0.04, c.y + dy + 0.01)], close=False)
         expect(page.get_by_text("地图上有尚未保存的标绘")).to_be_visible()
     save(first)
     expect(first.get_by_text(re.compile("已保存：线（2 个节点），第 1 版"))).to_be_visible()

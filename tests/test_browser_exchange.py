@@ -1,6 +1,7 @@
 """Tier 4: importing a GIS team's layer and matching it to the plan, as a planner does it in the browser.
 
-The app runs against its own temporary store (RRMAP_DB), so what a test saves never reaches a shipped file.  Coordinates come from the gazetteer and names from the plan: nothing is typed by hand.
+The app runs against its own temporary store (RRMAP_DB), so what a test saves never reaches a shipped file.
+Coordinates come from the gazetteer and names from the plan: nothing is typed by hand.
 Every wait is on app state (locators), never on time.
 """
 
@@ -63,7 +64,10 @@ def open_import_tab(page, url: str):
     page.goto(f"{url}/?county={COUNTY}")
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(".leaflet-container").wait_for(state="visible")
+    # the first run has drawn and fitted the map: a tab clicked before that can be lost in its last rerender
+    page.locator(MAP_FRAME).element_handle().content_frame().wait_for_function("() => window.map && window.map._rrFit")
     page.get_by_role("tab", name="导出与导入").click()
+    expect(page.get_by_role("tab", name="导出与导入")).to_have_attribute("aria-selected", "true")
     page.get_by_role("tab", name="导入与匹配").click()
     expect(page.locator("[data-testid='stFileUploader']")).to_be_visible()
     return frame

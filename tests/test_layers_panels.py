@@ -9,7 +9,7 @@ from layer_fixtures import good_features, good_plan, hostile_features
 from layers.legend import count_by_category, legend_html
 from plan.mentions import build_mentions
 from present.filters import filter_features, town_of_place, towns_of
-from present.indicators import chart_frame, common_indicators, indicator_key, table_frame
+from present.indicators import chart_frame, common_indicators, comparison_chart_frame, indicator_key, table_frame
 from present.panel import district_panel_html, feature_panel_html, town_panel_html
 
 
@@ -95,15 +95,36 @@ class Row:
     changes: tuple[object, ...] = ()
 
 
-def test_chart_frame_keeps_only_numeric_base_and_targets() -> None:
+def test_chart_frame_has_every_year_the_plan_gives_and_drops_indicators_without_numbers() -> None:
     rows = [
-        Row("500235", "脱贫人口人均纯收入增速（%）", 8.0, (T(2025, "9", 9.0),)),
-        Row("500235", "高于全市平均", None, (T(2025, "高于全市", None),), nature="预期性"),
+        Row("500229", "粮食综合生产能力", 8.8, (T(2020, "8.6", 8.6), T(2022, "8.7", 8.7), T(2025, "≥8", None))),
+        Row("500235", "高于全市平均", None, (T(2025, "高于全市", None),), nature="预期性", base_text=None),
     ]
     frame = chart_frame(rows)
-    assert list(frame["series"]) == ["基期 2020", "目标 2025"]
-    assert list(frame["value"]) == [8.0, 9.0]
-    assert set(frame["nature"]) == {"约束性"}
+    assert list(frame["series"]) == ["基期 2020", "目标 2020", "目标 2022", "目标 2025"]
+    assert list(frame["value"])[:3] == [8.8, 8.6, 8.7] and frame["value"].isna().iloc[3]
+    assert list(frame["text"])[-1] == "≥8"  # a printed target that is not a number is kept as text
+    assert set(frame["title"]) == {"粮食综合生产能力（%） · 约束性"}
+
+
+def test_comparison_chart_frame_has_the_numbers_of_shared_indicators() -> None:
+    by_plan = {
+        "500235": [Row("500235", "地区生产总值年均增速（%）", 8.6, (T(2025, "7", 7.0),))],
+        "500102": [Row("500102", "地区生产总值年均增速(%)", 8.3, (T(2025, "高于全市", None),))],
+    }
+    frame = comparison_chart_frame(by_plan, {"500235": "云阳县", "500102": "涪陵区"})
+    assert list(frame["规划"]) == ["云阳县", "云阳县", "涪陵区"]
+    assert list(frame["数值"]) == [8.6, 7.0, 8.3]
+
+
+def test_table_frame_numbers_rows_and_carries_groups_down() -> None:
+    table = table_frame(
+        [
+            Row("500229", "指标A", 1.0, (), group="产业兴旺", number="1"),
+            Row("500229", "指标B", 1.0, (), group=None, number="1"),
+        ]
+    )
+    assert list(table["序号"]) == [1, 2] and list(table["类别"]) == ["产业兴旺", "产业兴旺"]
 
 
 def test_table_frame_keeps_printed_texts() -> None:

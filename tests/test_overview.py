@@ -24,10 +24,11 @@ def test_counts_add_up_to_the_feature_table(county: str) -> None:
     assert [r[0] for r in rows] == [c for c in config.CATEGORIES if c in set(features["category"])]
 
 
-def test_overview_names_the_plan_its_source_and_every_category() -> None:
+def test_overview_names_the_plan_and_every_category_without_file_paths() -> None:
     plan, features = load_features("500235")
     text = overview_markdown(plan, features, shown_count=10)
-    assert f"data/seeds/{plan.seed}" in text
+    assert md(plan.title) in text and "原文的章节、行号与引文" in text
+    assert "data/" not in text and plan.seed not in text  # file names are for GIS staff (ui.tabs: 给 GIS 人员)
     assert f"共 **{len(features)}** 项规划要素" in text and "当前筛选显示 10 项" in text
     for cat in set(features["category"]):
         assert f"| {md(config.CATEGORIES[cat])} |" in text

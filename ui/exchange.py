@@ -1,4 +1,4 @@
-"""The 导出与导入 tab: downloads, the presentation PNG, and importing/matching GIS-team layers.
+"""The 导出与导入 tab: downloads, the print layout (PNG/PDF), and importing/matching GIS-team layers.
 
 Everything it does is a plain function of :mod:`gisio` (and :mod:`layers.htmlmap` for the offline HTML map).
 ``app.py`` calls :func:`render_exchange` and, if it returns an imported layer, shows it on its map.  Widget keys
@@ -7,7 +7,8 @@ are declared once, in :class:`Keys`, with a prefix so that the panel could be pl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -20,7 +21,7 @@ from gisio.errors import GisIOError
 from gisio.export import FORMATS, crs_choices, export_bytes
 from gisio.match import METHOD_LABELS, best_matches, match_by_name, save_matches
 from gisio.normalise import ImportResult
-from gisio.png import render_png_bytes
+from gisio.printmap import PAGE_LABELS, PAPER_MM, Extent, render_map_bytes
 from gisio.qgis_project import qgis_status
 from gisio.read import SUPPORTED_TEXT, read_upload
 from layers.htmlmap import map_html
@@ -49,10 +50,15 @@ class Keys:
         self.make = f"{prefix}-make"
         self.download = f"{prefix}-download"
         self.download_button = f"{prefix}-dl"
-        self.png_size = f"{prefix}-size"
-        self.png_make = f"{prefix}-png"
-        self.png_data = f"{prefix}-png-data"
-        self.png_download = f"{prefix}-png-dl"
+        self.print_title = f"{prefix}-print-title"
+        self.print_subtitle = f"{prefix}-print-subtitle"
+        self.print_extent = f"{prefix}-print-extent"
+        self.print_page = f"{prefix}-print-page"
+        self.print_format = f"{prefix}-print-fmt"
+        self.print_dpi = f"{prefix}-print-dpi"
+        self.print_make = f"{prefix}-print"
+        self.print_data = f"{prefix}-print-data"
+        self.print_download = f"{prefix}-print-dl"
         self.upload = f"{prefix}-upload"
         self.saved_message = f"{prefix}-saved-msg"
         self.source_crs = f"{prefix}-src-crs"
@@ -71,6 +77,16 @@ def source_crs_label(code: str) -> str:
     return "自动识别" if code == AUTO_CRS else crs_label(code)
 
 
+@dataclass(frozen=True)
+class PrintContext:
+    """What the print layout needs besides the features: default texts, town seats and the live map's view."""
+
+    subtitle: str = ""
+    source: str | None = None
+    towns: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    view_extent: Extent | None = None  # the live map's current bounds (WGS84), when it has reported them
+
+
 def render_exchange(
     features: gpd.GeoDataFrame,
     shown: gpd.GeoDataFrame | None = None,
@@ -79,24 +95,27 @@ def render_exchange(
     county: str,
     boundaries: gpd.GeoDataFrame | None = None,
     indicators: pd.DataFrame | None = None,
+    printing: PrintContext | None = None,
     keys: Keys | None = None,
     on_saved: Callable[[], None] | None = None,
     plans: Sequence[Plan] = (),
 ) -> ImportResult | None:
-    """Draw the exchange panel (tabs: 导出 / 演示图 / 导入与匹配).
+    """Draw the exchange panel (tabs: 导出 / 出图 / 导入与匹配).
 
     Parameters
     ----------
     features
         The whole feature table of the current plan.
     shown
-        The rows the app currently shows (its filter); default: all.
+        The rows the app currently shows (its layers and filters); default: all.  The print layout draws these.
     title, county
-        Plan title and adcode (file names, PNG title).
+        Plan title and adcode (file names, the page's default title).
     boundaries
         County boundaries (display level is fine).
     indicators
         Indicator table for the GeoPackage export.
+    printing
+        Subtitle, source note, town seats and the live map's extent for the print layout.
     keys
         The panel's widget keys (default: prefix ``gisio``).
     on_saved
@@ -110,14 +129,19 @@ def render_exchange(
         The imported layer (EPSG:4326) to show on the map, if a file was imported.
     """
     keys = keys or Keys()
-    tab_export, tab_png, tab_import = st.tabs(["导出", "演示图", "导入与匹配"])
+    tab_export, tab_print, tab_import = st.tabs(["导出", "出图（PNG / PDF）", "导入与匹配"])
     with tab_export:
         render_export(
             features, shown, title=title, boundaries=boundaries, indicators=indicators, keys=keys, plans=plans
         )
-    with tab_png:
-        render_png_panel(
-            shown if shown is not None else features, title=title, county=county, boundaries=boundaries, keys=keys
+    with tab_print:
+        render_print_panel(
+            shown if shown is not None else features,
+            title=title,
+            county=county,
+            boundaries=boundaries,
+            printing=printing or PrintContext(),
+            keys=keys,
         )
     with tab_import:
         return render_import(features, boundaries=boundaries, keys=keys, on_saved=on_saved)
@@ -180,39 +204,101 @@ def render_export(
         )
 
 
-def render_png_panel(
-    features: gpd.GeoDataFrame, *, title: str, county: str, boundaries: gpd.GeoDataFrame | None, keys: Keys
+EXTENT_LABELS = {"county": "规划范围（全县/全市）", "view": "当前地图视图"}
+FORMAT_LABELS = {"png": "PNG 图片", "pdf": "PDF（矢量，可打印）"}
+
+
+def render_print_panel(
+    features: gpd.GeoDataFrame,
+    *,
+    title: str,
+    county: str,
+    boundaries: gpd.GeoDataFrame | None,
+    printing: PrintContext,
+    keys: Keys,
 ) -> None:
-    """The presentation PNG of ``features`` (what the map shows), with a progress bar while it renders."""
-    size = st.radio(
-        "尺寸",
-        ["1920x1080", "a4"],
+    """The print layout of ``features`` (what the map shows): title, extent, page, format; a preview and download.
+
+    Title and subtitle are kept per view (their keys carry the adcode), so each plan starts from its own.
+    """
+    left, right = st.columns(2)
+    page_title = left.text_input("标题", value=title, key=f"{keys.print_title}-{county}")
+    subtitle = right.text_input("副标题", value=printing.subtitle, key=f"{keys.print_subtitle}-{county}")
+    extents = ["county", "view"]
+    extent = left.radio(
+        "范围",
+        extents,
+        key=keys.print_extent,
+        format_func=EXTENT_LABELS.get,
         horizontal=True,
-        key=keys.png_size,
-        format_func={"1920x1080": "幻灯片 1920×1080", "a4": "A4 横向 300 dpi"}.get,
+        help="当前地图视图：与上方地图此刻显示的范围相同（平移、缩放地图后再生成）。",
     )
-    if st.button("生成演示图", key=keys.png_make):
+    if extent == "view" and printing.view_extent is None:
+        left.caption("地图尚未报告当前视图（平移或缩放一下地图），将按规划范围出图。")
+    pages: list[str] = list(PAGE_LABELS)
+    page = right.selectbox("版面", pages, key=keys.print_page, format_func=lambda p: PAGE_LABELS[p])
+    fmt = left.radio("格式", list(FORMAT_LABELS), key=keys.print_format, format_func=FORMAT_LABELS.get, horizontal=True)
+    dpi: int | None = None
+    if page in PAPER_MM:
+        dpi = right.radio(
+            "分辨率", [150, 300], index=1, key=keys.print_dpi, format_func=lambda d: f"{d} dpi", horizontal=True
+        )
+    elif fmt == "pdf":
+        right.caption("幻灯片版面的 PDF 为 12.8 × 7.2 英寸（16:9）。")
+    st.caption(
+        f"图层与筛选同地图：当前显示 {len(features)} 项（在侧栏切换图层、搜索与筛选）。"
+        "图例只列出图上画出的内容及其数量。"
+    )
+    if st.button("生成出图", key=keys.print_make, type="primary"):
         bar = st.progress(0.0, text="准备…")
         try:
-            png = render_png_bytes(
+            payload = render_map_bytes(
                 features,
-                title=title,
+                title=page_title.strip() or title,
+                subtitle=subtitle.strip() or None,
                 boundaries=boundaries,
                 county=county,
-                size=size,
+                extent=printing.view_extent if extent == "view" else None,
+                towns=printing.towns,
+                page=page,
+                dpi=dpi,
+                fmt=fmt,
+                source_note=printing.source,
                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
             )
         except GisIOError as exc:
             bar.empty()
             st.error(str(exc))
             return
-        st.session_state[keys.png_data] = png
-    shown_png: bytes | None = st.session_state.get(keys.png_data)
-    if shown_png:
-        st.image(shown_png, use_container_width=True)
+        bar.empty()
+        st.session_state[keys.print_data] = (payload, fmt, county)
+    stored = st.session_state.get(keys.print_data)
+    if stored and stored[2] == county:
+        payload, made_fmt, _county = stored
+        if made_fmt == "png":
+            st.image(payload, width="stretch")
+        else:
+            st.caption(f"PDF 已生成（{len(payload) / 1024:.0f} KB），请下载后查看或打印。")
         st.download_button(
-            "下载 PNG", shown_png, file_name=f"rrmap_{county}.png", mime="image/png", key=keys.png_download
+            f"下载 {made_fmt.upper()}",
+            payload,
+            file_name=f"rrmap_{county}.{made_fmt}",
+            mime="application/pdf" if made_fmt == "pdf" else "image/png",
+            key=keys.print_download,
         )
+
+
+def uploader_css() -> str:
+    """Streamlit's uploader writes "Upload" and "50MB per file" in English: the page shows them in Chinese (the
+    limit is the widget's own, ``max_upload_size``, so both texts say the same)."""
+    limit = f"{config.MAX_UPLOAD_MB:g}"
+    return f"""<style>
+[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: "选择文件"; font-size: 0.9rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] * {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"]::after {{ content: "拖放文件到此处，或点击“选择文件”；每个文件不超过 {limit} MB";
+  font-size: 0.8rem; color: #666; }}
+</style>"""
 
 
 def stored_import(keys: Keys | None = None) -> ImportResult | None:
@@ -245,9 +331,11 @@ def render_import(
     """
     # No `type=` filter: Streamlit would refuse other files itself, in English, and hide read_upload's Chinese
     # messages (e.g. "zip the .shp with its .shx/.dbf/.prj"); read_upload checks the type.
+    st.html(uploader_css())
     upload = st.file_uploader(
         f"上传图层（{config.MAX_UPLOAD_MB:g} MB 以内）",
         help=f"支持 {SUPPORTED_TEXT}",
+        max_upload_size=int(config.MAX_UPLOAD_MB),  # the widget's own limit text then says the same
         key=keys.upload,
         on_change=_on_upload_change,
         args=(keys,),

@@ -14,8 +14,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import config
-from geo.crs import wgs84_to_gcj02
+from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
+from gisio.errors import GisIOError
 from gisio.normalise import ImportResult
+from gisio.printmap import Extent, check_extent, plan_source, plan_titles
 from layers.assets import live_assets
 from layers.base import parse_click
 from layers.htmlmap import imported_layer
@@ -24,6 +26,7 @@ from layers.mapview import (
     MAP_HEIGHT,
     StaticPart,
     basemap_available,
+    map_key,
     map_view,
     selection_geometry,
     static_part,
@@ -32,7 +35,9 @@ from layers.mapview import (
 )
 from present.countyview import CountyView
 from ui import data, editor, state
+from ui.exchange import PrintContext
 from ui.panel import render_panel
+from ui.sidebar import enter_county
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -61,16 +66,51 @@ def display_seats(seats: dict[str, tuple[float, float]], gcj02: bool) -> dict[st
     return {name: wgs84_to_gcj02(lon, lat) for name, (lon, lat) in seats.items()}
 
 
+HANDLED_CLICK = "_map_click_seen"  # (map key, click count) of the last click acted on
+
+
 def on_map_click(key: str) -> None:
     """st_folium's on_change: the clicked layer's tooltip carries its key (``f:``/``t:``/``d:``); select it.
 
-    In the edit mode the map's clicks draw; the edited item stays selected.
+    The map also reports its bounds when it is moved: only a new click (its count changed) selects.  In the edit
+    mode the map's clicks draw; the edited item stays selected.
     """
     if editor.editing_item() is not None:
         return
-    clicked = parse_click((st.session_state.get(key) or {}).get("last_object_clicked_tooltip"))
-    if clicked:
-        state.select(f"{clicked[0]}:{clicked[1]}", focus=False)
+    value = st.session_state.get(key) or {}
+    seen = (key, value.get("last_object_clicked_count"))
+    if seen == st.session_state.get(HANDLED_CLICK):
+        return
+    st.session_state[HANDLED_CLICK] = seen
+    clicked = parse_click(value.get("last_object_clicked_tooltip"))
+    if not clicked:
+        return
+    kind, code = clicked
+    if kind == "d" and code != config.MUNICIPAL_ADCODE and code in data.plan_names():
+        enter_county(code)  # a district with its own plan opens at once (the fragment then reruns the page)
+        return
+    state.select(f"{kind}:{code}", focus=False)
+
+
+def shown_basemap() -> str:
+    """The basemap drawn: the chosen one, or none when it cannot be used (a Tianditu choice without a key)."""
+    basemap = state.basemap()
+    return basemap if basemap_available(basemap, data.tianditu_key())[0] else "none"
+
+
+def view_extent(county: str) -> Extent | None:
+    """The live map's current bounds in WGS84 ``(west, south, east, north)``, once the map has reported them."""
+    basemap = shown_basemap()
+    bounds = (st.session_state.get(map_key(county, basemap)) or {}).get("bounds") or {}
+    try:
+        south, west = bounds["_southWest"]["lat"], bounds["_southWest"]["lng"]
+        north, east = bounds["_northEast"]["lat"], bounds["_northEast"]["lng"]
+        if BASEMAPS[basemap].gcj02:  # AMap shows GCJ-02: back to WGS84
+            west, south = gcj02_to_wgs84(west, south)
+            east, north = gcj02_to_wgs84(east, north)
+        return check_extent((west, south, east, north))
+    except (KeyError, TypeError, GisIOError):
+        return None
 
 
 def render_map(
@@ -84,9 +124,7 @@ def render_map(
 
     Returns the map's value (in the edit mode it holds the user's drawing).
     """
-    basemap = state.basemap()
-    if not basemap_available(basemap, data.tianditu_key())[0]:
-        basemap = "none"
+    basemap = shown_basemap()
     gcj = BASEMAPS[basemap].gcj02
     seats = display_seats(dict(view.seats), gcj)
     counts = view.mention_counts() if seats else {}
@@ -129,9 +167,19 @@ def render_map_and_panel(
 
     The URL is written here, once per run (a map click reruns only this fragment).
     """
+    if state.county() != view.county:  # a click opened another plan: the whole page changes
+        st.rerun(scope="app")
     left, right = st.columns([5, 2], gap="medium")
     with left:
         value = render_map(view, shown, with_boundaries=boundaries is not None, imported=imported)
     with right:
         render_panel(view, boundaries, value)
     state.write_url()
+
+
+def print_context(view: CountyView) -> PrintContext:
+    """Default subtitle and source of the view's print layout, its town seats and the live map's extent."""
+    _title, subtitle = plan_titles(view.plan)
+    return PrintContext(
+        subtitle=subtitle, source=plan_source(view.plan), towns=dict(view.seats), view_extent=view_extent(view.county)
+    )

@@ -62,12 +62,52 @@ def load_boundaries() -> gpd.GeoDataFrame | None:
         return None
 
 
-def render_header(view: CountyView, shown_count: int) -> None:
+# The live map's height follows the browser window: the map frame reaches from where it starts to the window's
+# bottom (at least MIN_MAP_PX), recomputed when the window or the page above the map changes.  The map inside the
+# frame fills it (layers.mapview.MAP_CSS) and refits the county (layers.viewcontrol).
+MIN_MAP_PX = 380
+BOTTOM_GAP_PX = 10
+WINDOW_FIT = f"""<style>
+[data-testid="stMainBlockContainer"] {{ padding-top: 3.2rem; }}
+iframe[title="streamlit_folium.st_folium"] {{ height: var(--rr-map-h, 640px) !important; }}
+</style>
+<script>
+(function () {{
+  if (window.__rrFitMap) {{ window.__rrFitMap(); return; }}
+  var pending = false;
+  function fit() {{
+    pending = false;
+    var frame = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    if (!frame) return;
+    var top = frame.getBoundingClientRect().top + window.scrollY;
+    for (var el = frame.parentElement; el; el = el.parentElement) top += el.scrollTop || 0;
+    var h = Math.max({MIN_MAP_PX}, Math.floor(window.innerHeight - top - {BOTTOM_GAP_PX}));
+    var root = document.documentElement;
+    if (root.style.getPropertyValue("--rr-map-h") !== h + "px") root.style.setProperty("--rr-map-h", h + "px");
+  }}
+  function later() {{ if (!pending) {{ pending = true; window.requestAnimationFrame(fit); }} }}
+  window.__rrFitMap = later;
+  window.addEventListener("resize", later);
+  new MutationObserver(later).observe(document.body, {{ childList: true, subtree: true }});
+  later();
+}})();
+</script>"""
+
+
+def render_header(view: CountyView, shown: int, on_map: int) -> None:
+    """Title, issuer and period; how many items the view shows and how many of those are on the map.
+
+    Also sizes the map to the window (:data:`WINDOW_FIT`, in the same element: no extra gap on the page).
+    """
     plan = view.plan
+    counts = f"共 {len(view.features)} 项规划要素"
+    if shown != len(view.features):
+        counts += f"，当前筛选 {shown} 项"
+    counts += f"，图上 {on_map} 项" + ("（其余为全域性或无法定位，见“未定位与全域条目”）" if on_map < shown else "")
     st.html(
         f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">{esc(plan.title)}</div>'
-        f'<div style="color:#666">{esc(plan.issuer or "")} {esc(plan.period or "")} · 共 {len(view.features)} 项规划要素'
-        f"，当前显示 {shown_count} 项</div>"
+        f'<div style="color:#666">{esc(plan.issuer or "")} {esc(plan.period or "")} · {counts}</div>' + WINDOW_FIT,
+        unsafe_allow_javascript=True,
     )
 
 

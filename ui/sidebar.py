@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
+import geopandas as gpd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import config
 from layers.mapview import BASEMAPS, basemap_available
@@ -20,6 +22,8 @@ from present.markup import md
 from present.overview import locating_counts
 from ui import data, editor, state
 from ui.state import Key as ViewKey
+from ui.tabs import FOCUS_ROW, UNLOCATED_TAB
+from ui.tabs import Key as TabKey
 
 
 class Key(StrEnum):
@@ -68,8 +72,78 @@ def view_label(code: str, names: Mapping[str, str]) -> str:
     return "重庆市（全市）" if code == config.MUNICIPAL_ADCODE else names.get(code, code)
 
 
-def render_sidebar(codes: Sequence[str], view: CountyView | None = None, filters: Filters | None = None) -> None:
-    """View and basemap chips always; layer chips, search and filters when a plan view is shown."""
+def render_basemaps(sb: DeltaGenerator) -> None:
+    """Basemap chips for the basemaps that can be used; the others as disabled buttons saying why on hover."""
+    key = data.tianditu_key()
+    usable = [k for k in BASEMAPS if basemap_available(k, key)[0]]
+    if state.basemap() not in usable:  # e.g. a link asking for Tianditu on a server without a key
+        st.session_state[ViewKey.BASEMAP] = "none"
+    sb.pills(
+        "底图",
+        usable,
+        key=ViewKey.BASEMAP,
+        required=True,
+        format_func=lambda k: BASEMAPS[k].chip,
+        help="；".join(BASEMAPS[k].label for k in usable),
+    )
+    for k in BASEMAPS:
+        if k not in usable:
+            sb.button(
+                f"{BASEMAPS[k].chip}（不可用）",
+                key=f"basemap-off-{k}",
+                disabled=True,
+                help=basemap_available(k, key)[1],
+                width="content",
+            )
+    if BASEMAPS[state.basemap()].tiles:
+        sb.caption("在线底图需要访问互联网；内网环境请选择“无底图”。")
+
+
+def pick_hit(entity_id: str, on_map: bool, countywide: bool) -> None:
+    """A search hit was chosen: select it; zoom to it when it is on the map, else open its row in the list of
+    items not on the map (the panel beside the map says why)."""
+    state.select(f"f:{entity_id}", focus=on_map)
+    if not on_map:
+        st.session_state[TabKey.TABS] = UNLOCATED_TAB
+        st.session_state[FOCUS_ROW] = (TabKey.COUNTYWIDE if countywide else TabKey.UNLOCATED, entity_id)
+
+
+MAX_HITS = 12
+
+
+def render_hits(hits: gpd.GeoDataFrame) -> None:
+    """The search hits: name, category and whether (and how) each is on the map; a click picks one."""
+    if hits.empty:
+        st.caption("没有找到匹配的条目。")
+        return
+    st.caption(f"找到 {len(hits)} 项" + (f"，列出前 {MAX_HITS} 项" if len(hits) > MAX_HITS else "") + "：")
+    for eid, name, cat, geom, precision in zip(
+        hits["id"][:MAX_HITS],
+        hits["name"][:MAX_HITS],
+        hits["category"][:MAX_HITS],
+        hits.geometry[:MAX_HITS],
+        hits["precision"][:MAX_HITS],
+    ):
+        on_map = geom is not None and not geom.is_empty
+        where = "图上" if on_map else ("全域" if precision == "county" else "未定位")
+        st.button(
+            f"{name} · {config.CATEGORIES.get(cat, cat)} · {where}",
+            key=f"hit-{eid}",
+            on_click=pick_hit,
+            args=(eid, on_map, precision == "county"),
+            width="stretch",
+            help="在地图上定位并查看" if on_map else "不在图上：查看原因与出处",
+        )
+
+
+def render_sidebar(
+    codes: Sequence[str],
+    view: CountyView | None = None,
+    filters: Filters | None = None,
+    *,
+    shown: gpd.GeoDataFrame | None = None,
+) -> None:
+    """View and basemap chips always; layer chips, search (with its hits) and filters when a plan view is shown."""
     names = data.plan_names()
     sb = st.sidebar
     sb.markdown("## 乡村振兴规划一张图")
@@ -83,19 +157,7 @@ def render_sidebar(codes: Sequence[str], view: CountyView | None = None, filters
         help="重庆市：市级规划，全市38个区县；其余为区县规划。"
         + "　".join(f"{names.get(c, c)} {c}" for c in codes if c != config.MUNICIPAL_ADCODE),
     )
-    sb.pills(
-        "底图",
-        list(BASEMAPS),
-        key=ViewKey.BASEMAP,
-        required=True,
-        format_func=lambda k: BASEMAPS[k].chip,
-        help="；".join(b.label for b in BASEMAPS.values()),
-    )
-    ok, why = basemap_available(state.basemap(), data.tianditu_key())
-    if not ok:
-        sb.warning(why + " 当前显示为无底图。")
-    elif BASEMAPS[state.basemap()].tiles:
-        sb.caption("在线底图需要访问互联网；内网环境请选择“无底图”。")
+    render_basemaps(sb)
     if view is None or filters is None:
         return
     counts = {c.category: (c.on_map, c.total) for c in locating_counts(view.features)}
@@ -114,15 +176,18 @@ def render_sidebar(codes: Sequence[str], view: CountyView | None = None, filters
         return
     with box:  # the inputs keep their values while the expander is closed (persist_state)
         st.text_input("搜索（中文、拼音或首字母，如 liming / lm）", key=Key.SEARCH, persist_state="page")
+        if filters.query.strip() and shown is not None:
+            render_hits(shown)
         st.session_state[Key.DESIGNATIONS] = list(filters.designations)
         st.multiselect(
             "称号/类型",
             designation_options(view.features),
             key=Key.DESIGNATIONS,
             placeholder="全部",
+            select_all=False,
             persist_state="page",
         )
         towns = [t.name for t in view.plan.towns()]
         if towns:
             st.session_state[Key.TOWNS] = list(filters.towns)
-            st.multiselect("乡镇", towns, key=Key.TOWNS, placeholder="全部", persist_state="page")
+            st.multiselect("乡镇", towns, key=Key.TOWNS, placeholder="全部", select_all=False, persist_state="page")
