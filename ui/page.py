@@ -103,7 +103,7 @@ def render_header(view: CountyView, shown: int, on_map: int) -> None:
     counts = f"共 {len(view.features)} 项规划要素"
     if shown != len(view.features):
         counts += f"，当前筛选 {shown} 项"
-    counts += f"，图上 {on_map} 项" + ("（其余为全域性或无法定位，见“未定位与全域条目”）" if on_map < shown else "")
+    counts += f"，图上 {on_map} 项" + ("（其余为全域性或无法定位，见“待定位”）" if on_map < shown else "")
     st.html(
         f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">{esc(plan.title)}</div>'
         f'<div style="color:#666">{esc(plan.issuer or "")} {esc(plan.period or "")} · {counts}</div>' + WINDOW_FIT,
