@@ -60,8 +60,13 @@ endef
 fonts:
 	$(call apt_ensure,fonts-noto-cjk)
 
+# PostgreSQL + PostGIS: the store's tests run on a throwaway cluster the suite starts itself (tests/pg_cluster.py);
+# a cluster Debian's package may start on install is stopped again, so no service is left running.
 system-deps:
-	$(call apt_ensure,chromium fonts-noto-cjk gmt-gshhg-high poppler-utils)
+	$(call apt_ensure,chromium fonts-noto-cjk gmt-gshhg-high poppler-utils postgresql postgresql-15-postgis-3)
+	@if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then \
+	  pg_lsclusters -h | awk '$$4 == "online" {print $$1, $$2}' | while read v c; do pg_ctlcluster $$v $$c stop; done; \
+	fi
 
 # Debian's GSHHG river lines (LGPL-3+) for data/rivers.
 data-deps: scripts/data-npm/node_modules/.installed

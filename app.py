@@ -15,6 +15,7 @@ from ui import data, page, state, tabs
 from ui.exchange import render_exchange, stored_import
 from ui.mapview import print_context, render_map_and_panel
 from ui.sidebar import current_filters, render_sidebar
+from ui.worklist import render_worklist
 
 page.configure()
 
@@ -44,6 +45,7 @@ def main() -> None:
         ids=ids,
     )
     page.render_header(view, len(shown), int(shown.geometry.notna().sum()))
+    page.store_notices()
 
     layout = page.Layout.create()
     imported = stored_import()  # a layer imported earlier in the session stays on the map whichever tab is open
@@ -71,7 +73,8 @@ def main() -> None:
             tabs.render_table(shown, tabs.Key.TABLE, {"county_name": "区县"})
     if layout.unlocated.open:
         with layout.unlocated:
-            tabs.render_unlocated(view)
+            render_worklist(view)  # the items to place, each with its 标绘 button
+            tabs.render_unlocated(view)  # the same items as sortable tables (a search hit is selected here)
     if layout.indicators.open:
         with layout.indicators:
             tabs.render_indicators(view.plan)

@@ -6,7 +6,12 @@ python cli.py places --county 500235     registered places with location, precis
 python cli.py export --county C --format F --out PATH    GIS export (gpkg|qgis|shp|geojson|kml|xlsx|csv|html)
 python cli.py png --county C --out PATH [--page P --dpi D --title T --bbox W,S,E,N]   print layout as PNG
 python cli.py pdf --county C --out PATH [--page a4-portrait …]                        print layout as vector PDF
-python cli.py import FILE [--county C [--save]]          read a GIS layer, match points to plan entities
+python cli.py import FILE [--county C [--save --who NAME]]   read a GIS layer, match its features to plan entities
+python cli.py history ITEM_ID                            the saved geometry versions of a plan item (the store)
+python cli.py import-overrides FILE --who NAME           import an overrides-format CSV (county,place,lon,lat,crs,note)
+
+User geometry (drawn in the app or imported) is kept in the store named by RRMAP_DB (a GeoPackage file, default
+~/.local/share/rrmap/edits.gpkg, or a postgresql:// URL); every command that draws or exports reads it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from plan.model import Plan, PlanDataError
 if TYPE_CHECKING:  # the geo stack loads only for the commands that need it
     import geopandas as gpd
     import pandas as pd
+
+    from store.db import Store
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
@@ -99,12 +106,28 @@ def _configure_places(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unresolved", action="store_true", help="only places that could not be located, and why")
 
 
+def _store() -> Store:
+    """The store (config.DB), with data/overrides.csv migrated into it once; problems of that file to stderr."""
+    from store.migrate import open_migrated
+
+    store, problems = open_migrated()
+    for problem in problems:
+        print(f"note: {problem}", file=sys.stderr)
+    return store
+
+
 @command("places", "registered places of a plan with location, precision and source", _configure_places)
 def cmd_places(args: argparse.Namespace) -> int:
     from geo.resolve import place_table  # geo stack loads only for the commands that need it
+    from store.errors import StoreError
 
     plan = load_plan(args.county)
-    table = place_table(plan, unresolved_only=args.unresolved)
+    try:
+        user = _store().user_geometries(plan.county)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    table = place_table(plan, unresolved_only=args.unresolved, user=user)
     columns = [
         "place",
         "kind",
@@ -147,9 +170,10 @@ def _exchange_features(county: str) -> tuple[list[Plan], gpd.GeoDataFrame]:
     from geo.features import load_features
 
     codes = available_plans() if county == "all" else [county]
+    store = _store()
     plans, frames = [], []
     for code in codes:
-        plan, frame = load_features(code)
+        plan, frame = load_features(code, user=store.user_geometries(code))
         plans.append(plan)
         frames.append(frame)
     if len(frames) == 1:
@@ -204,6 +228,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from gisio.errors import GisIOError
     from gisio.export import FeatureFilter, export_features, select_features
     from layers.htmlmap import map_html
+    from store.errors import StoreError
 
     try:
         plans, features = _exchange_features(args.county)
@@ -223,7 +248,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             html=html,
             plans=plans,
         )
-    except (GisIOError, GeoDataError) as exc:
+    except (GisIOError, GeoDataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{result.path}: {result.count} features ({result.located} located), {crs_label(result.crs)}")
@@ -261,6 +286,7 @@ def _print(args: argparse.Namespace, fmt: str) -> int:
     from gisio.errors import GisIOError
     from gisio.printmap import page_label, plan_source, plan_titles, render_map
     from present.countyview import town_seats
+    from store.errors import StoreError
 
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
@@ -291,7 +317,7 @@ def _print(args: argparse.Namespace, fmt: str) -> int:
             source_note=plan_source(plan),
             progress=progress,
         )
-    except (GisIOError, GeoDataError) as exc:
+    except (GisIOError, GeoDataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     width, height = result.page.pixels
@@ -317,22 +343,30 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ or CSV")
     parser.add_argument("--crs", help="source CRS if the file has none or it is wrong (wgs84, cgcs2000, gcj02, 4545 …)")
     parser.add_argument("--encoding", help="attribute encoding (UTF-8 or GBK); default: detected")
-    parser.add_argument("--county", help="plan adcode to match imported points against (by name or id)")
+    parser.add_argument("--county", help="plan adcode to match imported features against (by id, code or name)")
     parser.add_argument("--name-field", help="column holding the names (default: guessed)")
+    parser.add_argument("--code-field", help="column holding official division codes (default: guessed)")
     parser.add_argument(
-        "--save", action="store_true", help="save unambiguous matches as exact locations in the overrides file"
+        "--save", action="store_true", help="save unambiguous matches as exact locations in the store (RRMAP_DB)"
     )
+    parser.add_argument("--who", help="your name, recorded in each saved item's history (required with --save)")
     parser.add_argument("--out", type=Path, help="write the layer as WGS84 GeoJSON (RFC 7946)")
 
 
-@command("import", "read a GIS layer (detect CRS/encoding, repair), match points to plan entities", _configure_import)
+@command(
+    "import", "read a GIS layer (detect CRS/encoding, repair), match its features to plan entities", _configure_import
+)
 def cmd_import(args: argparse.Namespace) -> int:
     from geo.atomic import atomic_write
     from geo.errors import GeoDataError
     from gisio.errors import GisIOError
     from gisio.match import METHOD_LABELS, best_matches, match_by_name, save_matches
     from gisio.read import read_path
+    from store.errors import StoreError
 
+    if args.save and not (args.who or "").strip():
+        print("error: --save 需要 --who 你的姓名（记入每个条目的修改历史）", file=sys.stderr)
+        return 2
     try:
         result = read_path(args.file, crs=args.crs, encoding=args.encoding)
         projected = [c for c in result.crs_candidates if c.code.startswith("EPSG:45")]
@@ -350,11 +384,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             atomic_write(args.out, write)
             print(f"{args.out}: written (WGS84)")
         if args.county:
-            _plans, features = _exchange_features(args.county)
-            matches, notes = match_by_name(result, features, name_field=args.name_field)
+            plans, features = _exchange_features(args.county)
+            matches, notes = match_by_name(result, features, name_field=args.name_field, code_field=args.code_field)
             rows = [
                 [
                     m.imported_name,
+                    m.kind,
                     m.entity_id,
                     m.entity_name,
                     METHOD_LABELS[m.method],
@@ -364,16 +399,73 @@ def cmd_import(args: argparse.Namespace) -> int:
                 ]
                 for m in matches
             ]
-            _print_table(["imported", "entity", "name", "method", "score", "lon", "lat"], rows)
+            _print_table(["imported", "kind", "entity", "name", "method", "score", "lon", "lat"], rows)
             for note in notes:
                 print(f"note: {note}")
             if args.save:
-                chosen = best_matches(matches)
-                saved = save_matches(chosen)
-                print(f"saved {len(saved)} exact location(s) to {config.OVERRIDES_PATH}")
-    except (GisIOError, GeoDataError) as exc:
+                store = _store()
+                saved = save_matches(best_matches(matches), store=store, who=args.who, imported=result)
+                print(f"saved {len(saved)} exact location(s) to {store.location}")
+    except (GisIOError, GeoDataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _configure_history(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("item", help="plan item id (e.g. yy-ib-002)")
+
+
+@command("history", "the saved geometry versions of a plan item (who, when, how)", _configure_history)
+def cmd_history(args: argparse.Namespace) -> int:
+    from geo.usergeo import HOW_LABELS, beijing_time, geometry_kind
+    from store.errors import StoreError
+
+    try:
+        changes = _store().history(args.item)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not changes:
+        print(f"{args.item}: no saved geometry")
+        return 0
+    rows = [
+        [
+            c.version,
+            beijing_time(c.changed_at),
+            c.who,
+            HOW_LABELS.get(c.how, c.how),
+            geometry_kind(c.geom_after) or "-",
+            c.precision,
+            f"{c.source_file} {c.source_row or ''}".strip() if c.source_file else "",
+            c.note,
+        ]
+        for c in changes
+    ]
+    _print_table(["version", "when", "who", "how", "kind", "precision", "source", "note"], rows)
+    return 0
+
+
+def _configure_import_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="CSV with county,place,lon,lat,crs,note (the overrides format)")
+    parser.add_argument("--who", required=True, help="your name, recorded in each item's history")
+
+
+@command(
+    "import-overrides", "import an overrides-format CSV into the store (all rows or none)", _configure_import_overrides
+)
+def cmd_import_overrides(args: argparse.Namespace) -> int:
+    from geo.errors import GeoDataError
+    from store.errors import StoreError
+    from store.migrate import import_overrides_file
+
+    try:
+        store = _store()
+        saved = import_overrides_file(store, args.file, who=args.who)
+    except (StoreError, GeoDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"saved {len(saved)} exact location(s) from {args.file.name} to {store.location}")
     return 0
 
 

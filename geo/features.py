@@ -2,8 +2,9 @@
 
 This is the table every view and export starts from (:func:`load_features` builds it for one plan).  Its properties are those of DEVELOPERS.md:
 ``id, name, category, county, county_name, designation, places, attributes, precision, source`` — plus
-``reason`` (why an item is not located, or how it was) for the panels.  Unlocated and county-wide entities
-are rows with an empty geometry, never a fake point.
+``reason`` (why an item is not located, or how it was) for the panels, ``location_source`` and ``codes``, and
+the provenance of a user geometry (:data:`PROVENANCE_COLUMNS`: who placed it, when, how; empty for every other
+row).  Unlocated and county-wide entities are rows with an empty geometry, never a fake point.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 import config
 from geo.resolve import resolve_plan
+from geo.usergeo import UserGeometry
 from plan.loader import load_plan
 from plan.model import Entity, Plan
 
@@ -35,11 +37,19 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "reason",
     "location_source",
     "codes",
+    "located_by",
+    "located_at",
+    "located_how",
+    "located_note",
 )
+# Provenance of a user geometry (drawn on the map or imported): who, when (ISO 8601 UTC), how, source file/note.
+PROVENANCE_COLUMNS: tuple[str, ...] = ("located_by", "located_at", "located_how", "located_note")
+NO_PROVENANCE: dict[str, Any] = dict.fromkeys(PROVENANCE_COLUMNS)
 
 
 class LocationLike(Protocol):
-    """What :func:`plan_features` needs of a location (:class:`geo.resolve.Location` has it)."""
+    """What :func:`plan_features` needs of a location (:class:`geo.resolve.Location` has it; its optional ``user``
+    attribute carries the provenance of a user geometry)."""
 
     @property
     def entity_id(self) -> str: ...
@@ -79,6 +89,7 @@ def feature_properties(
         "reason": reason,
         "location_source": location_source,
         "codes": [{"place": p, "code": c, "official_name": n} for p, c, n in codes],
+        **NO_PROVENANCE,
     }
 
 
@@ -99,16 +110,18 @@ def plan_features(plan: Plan, locations: Iterable[LocationLike]) -> gpd.GeoDataF
         if loc.precision not in config.PRECISIONS:
             raise ValueError(f"{entity.id}: unknown precision {loc.precision!r}")
         geom = loc.geometry
-        rows.append(
-            feature_properties(
-                plan,
-                entity,
-                precision=loc.precision,
-                reason=loc.reason,
-                location_source=loc.source if geom is not None else None,
-                codes=loc.codes,
-            )
+        row = feature_properties(
+            plan,
+            entity,
+            precision=loc.precision,
+            reason=loc.reason,
+            location_source=loc.source if geom is not None else None,
+            codes=loc.codes,
         )
+        user = getattr(loc, "user", None)  # a location from a user geometry (geo.resolve.Location.user)
+        if isinstance(user, UserGeometry) and geom is not None:
+            row.update(user.provenance())
+        rows.append(row)
         geoms.append(geom if geom is not None and not geom.is_empty else None)
     frame = gpd.GeoDataFrame(rows, columns=list(FEATURE_COLUMNS), geometry=geoms, crs=config.WGS84)
     return frame
@@ -121,11 +134,16 @@ def located_mask(frame: gpd.GeoDataFrame) -> pd.Series:
 
 
 def load_features(
-    county: str, *, plans_dir: Path | None = None, seeds_dir: Path | None = None
+    county: str,
+    *,
+    plans_dir: Path | None = None,
+    seeds_dir: Path | None = None,
+    user: Mapping[str, UserGeometry] | None = None,
 ) -> tuple[Plan, gpd.GeoDataFrame]:
     """The plan of ``county`` and its feature table (EPSG:4326, one row per entity, plan order).
 
-    Pure and uncached: the Streamlit edge caches it.
+    ``user``: user geometries by item id (:meth:`store.db.Store.user_geometries`), which win over every other
+    source.  Pure and uncached: the Streamlit edge caches it.
 
     Raises
     ------
@@ -135,4 +153,4 @@ def load_features(
         Boundaries, gazetteer or overrides cannot be read.
     """
     plan = load_plan(county, plans_dir, seeds_dir)
-    return plan, plan_features(plan, resolve_plan(plan))
+    return plan, plan_features(plan, resolve_plan(plan, user=user))

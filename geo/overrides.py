@@ -1,4 +1,7 @@
-"""User-supplied coordinates (``data/overrides.csv``): the only way a place gets an exact location.
+"""User-supplied coordinates in the overrides format (``county,place,lon,lat,crs,note``), read and checked.
+
+``data/overrides.csv`` was where earlier versions kept user coordinates; it is now imported once into the store
+(:mod:`store.migrate`), and a GIS team can still hand over a file in this format (``cli.py import-overrides``).
 
 Columns: ``county,place,lon,lat,crs,note``. ``county`` is an adcode (or a county name); ``place`` a place name as
 the plan writes it (any form that normalises the same) or an entity id (``yy-dv-001``) to place one entity.
@@ -20,7 +23,6 @@ import geopandas as gpd
 from shapely.geometry import Point
 
 import config
-from geo.atomic import atomic_write_text
 from geo.boundaries import adcode_for, lies_within
 from geo.crs import is_projected, normalise_crs, transform_xy
 from geo.errors import GeoDataError
@@ -162,53 +164,3 @@ def load_overrides(
             problems.append(f"{path.name} 第 {line} 行：与第 {rows[key].line} 行重复（{row.place}），使用第 {line} 行")
         rows[key] = row
     return sorted(rows.values(), key=lambda r: r.line), problems
-
-
-def save_override(
-    county: str,
-    place: str,
-    *,
-    lon: float,
-    lat: float,
-    crs: str = "wgs84",
-    note: str = "",
-    path: Path | None = None,
-    boundaries: gpd.GeoDataFrame | None = None,
-) -> OverrideRow:
-    """Validate one override and write it to the file atomically (temp file in the same directory, then replace).
-
-    A row for the same county and place is replaced, so saving a match twice never duplicates it; every other
-    line is kept exactly as it was.
-
-    Raises
-    ------
-    GeoDataError
-        The row is invalid (same checks and messages as when loading); the file is left unchanged.
-    """
-    from geo.boundaries import load_boundaries
-
-    path = path or config.OVERRIDES_PATH
-    gdf = boundaries if boundaries is not None else load_boundaries("full")
-    existing = path.read_text(encoding="utf-8-sig") if path.exists() else ""
-    if not existing.strip():
-        existing = HEADER
-    elif not existing.endswith("\n"):
-        existing += "\n"
-    kept = [
-        text for text in existing.splitlines(keepends=True) if next(csv.reader([text]), [])[:2] != [str(county), place]
-    ]
-    existing = "".join(kept)
-    line = existing.count("\n") + 1
-    record = {
-        "county": str(county),
-        "place": place,
-        "lon": repr(float(lon)),
-        "lat": repr(float(lat)),
-        "crs": crs,
-        "note": note,
-    }
-    row = validate_row(record, line, gdf, file_name=path.name)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([record[c] for c in COLUMNS])
-    atomic_write_text(path, existing + buf.getvalue())
-    return row

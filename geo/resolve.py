@@ -2,7 +2,9 @@
 
 Never guessed.  Rules (precision codes as in ``config.PRECISIONS``):
 
-* a user override for the entity id, or for one of its places -> ``exact``;
+* a user geometry for the entity id (``user``: drawn on the map or imported, kept in :mod:`store`) wins, with its
+  own precision (``drawn`` or ``exact``);
+* a user override for the entity id, or for one of its places (also a place's user geometry) -> ``exact``;
 * a town -> its seat from the gazetteer (``town``); a village -> its town's seat (``town``, with a note); a village
   whose town the plan does not write -> the seat of the town the official code list gives, when the county has
   exactly one village of that name (``town``, the note says the town comes from the code list);
@@ -24,7 +26,7 @@ entity is demoted to ``unlocated`` with the reason.  Every located entity says w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,9 +39,10 @@ from geo.boundaries import district_name_index, lies_within, load_boundaries
 from geo.divisions import Divisions, OfficialMatch, load_divisions, match_plan
 from geo.errors import GeoDataError
 from geo.gazetteer import Gazetteer, load_gazetteer
-from geo.overrides import OverrideRow, is_entity_id, load_overrides
+from geo.overrides import OverrideRow, is_entity_id
 from geo.rivers import SOURCE as RIVER_SOURCE
 from geo.rivers import River, load_rivers, named_river
+from geo.usergeo import UserGeometry
 from plan.model import Entity, Place, Plan
 from plan.names import normalise
 
@@ -64,6 +67,7 @@ class Location:
     notes: tuple[str, ...] = ()
     source: str | None = None  # where the geometry comes from (datasets and entries), for GIS staff
     codes: tuple[tuple[str, str, str], ...] = ()  # (place as written, 统计用区划代码, official name) of its places
+    user: UserGeometry | None = None  # the user geometry the location comes from (its provenance)
 
 
 @dataclass
@@ -78,6 +82,7 @@ class _Anchor:
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
     kind: str = ""
+    user: UserGeometry | None = None
 
 
 class PlaceRegister:
@@ -127,6 +132,7 @@ class Resolver:
         *,
         divisions: Divisions | None = None,
         rivers: Sequence[River] = (),
+        user: Mapping[str, UserGeometry] | None = None,
     ) -> None:
         self.plan = plan
         self.gazetteer = gazetteer
@@ -139,9 +145,15 @@ class Resolver:
         self.rivers = list(rivers)
         self._polygons = {str(a): g for a, g in zip(boundaries["adcode"], boundaries["geometry"])}
         self._names = {str(a): str(n) for a, n in zip(boundaries["adcode"], boundaries["name"])}
-        self.overrides: dict[tuple[str, str], OverrideRow] = {}
+        self.overrides: dict[tuple[str, str], OverrideRow | UserGeometry] = {}
         for row in overrides:
             self.overrides[(row.county, row.key)] = row
+        self.user: dict[str, UserGeometry] = {}
+        for item_id, ug in (user or {}).items():
+            if ug.place:  # a place's geometry acts like a name-keyed override (migrated from overrides.csv)
+                self.overrides[(ug.county, normalise(ug.place))] = ug
+            else:
+                self.user[item_id] = ug
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -163,7 +175,7 @@ class Resolver:
             return self.districts.get(place.district) or self.districts.get(normalise(place.district))
         return None
 
-    def override(self, county: str | None, key: str) -> OverrideRow | None:
+    def override(self, county: str | None, key: str) -> OverrideRow | UserGeometry | None:
         counties = [c for c in (county, self.plan.county) if c]
         for c in counties:
             row = self.overrides.get((c, key if is_entity_id(key) else normalise(key)))
@@ -179,7 +191,7 @@ class Resolver:
         if not hits:
             row = self.override(None, name)
             if row is not None:
-                return _Anchor(name, row.geometry, "exact", row.county, row.source)
+                return _override_anchor(name, row)
             return _Anchor(name, problem=f"“{name}”不是本规划登记的乡镇、村或河流，图上无法定位", kind="unregistered")
         if len(hits) > 1:
             towns = "、".join(sorted({p.town or "?" for p in hits}))
@@ -188,7 +200,7 @@ class Resolver:
         county = self.place_county(place)
         row = self.override(county, place.name)
         if row is not None:
-            return _Anchor(place.name, row.geometry, "exact", row.county, row.source, kind=place.kind)
+            return _override_anchor(place.name, row, place.kind)
         if place.kind == "district":
             if county is None:
                 return _Anchor(place.name, problem=f"“{place.name}”不是重庆市的区县名称", kind="district")
@@ -248,7 +260,7 @@ class Resolver:
     def _town_anchor(self, town: Place, county: str) -> _Anchor:
         row = self.override(county, town.name)
         if row is not None:
-            return _Anchor(town.name, row.geometry, "exact", row.county, row.source, kind=town.kind)
+            return _override_anchor(town.name, row, town.kind)
         seat = self.gazetteer.lookup(county, town.name)
         if seat is None:
             return _Anchor(town.name, problem=f"{town.name}的驻地在公开数据中找不到坐标", kind=town.kind)
@@ -272,9 +284,14 @@ class Resolver:
 
     def _locate(self, entity: Entity) -> Location:
         eid = entity.id
-        row = self.override(self.plan.county, eid)
-        if row is not None:
-            return self._checked(entity, row.geometry, "exact", "用户提供的坐标", (eid,), (), row.source)
+        user = self.user.get(eid)
+        if user is None:
+            row = self.override(self.plan.county, eid)
+            user = row if isinstance(row, UserGeometry) else None
+            if isinstance(row, OverrideRow):
+                return self._checked(entity, row.geometry, "exact", "用户提供的坐标", (eid,), (), row.source)
+        if user is not None:
+            return self._checked(entity, user.geometry, user.precision, user.reason, (eid,), (), user.origin, user)
         if entity.scope == "county" or not entity.places:
             whole = "全市" if self.plan.is_municipal else "全县"
             why = f"面向{whole}的事项，不在图上落点" if entity.scope == "county" else "规划没有写明地点"
@@ -332,9 +349,14 @@ class Resolver:
                 sources,
             )
         if len(points) == 1:
-            precision = "exact" if precisions == {"exact"} else "town"
+            user_made = precisions <= {"exact", "drawn"}
+            precision = ("drawn" if "drawn" in precisions else "exact") if user_made else "town"
             geom: BaseGeometry = points[0][0]
-            reason = "用户提供的坐标" if precision == "exact" else f"标在{points[0][1]}驻地"
+            reason = "用户提供的坐标" if user_made else f"标在{points[0][1]}驻地"
+            if user_made:  # a place the user placed (e.g. a migrated town seat): its provenance comes along
+                user = next((a.user for a in located if a.user is not None), None)
+                if user is not None:
+                    return self._checked(entity, geom, precision, user.reason, used, notes + partial, user.origin, user)
             if entity.category == BELT and precision == "town":
                 reason = f"示范带的走向规划未写明，只写了其中心：{reason}"
             return self._checked(entity, geom, precision, reason, used, notes + partial, sources)
@@ -363,6 +385,7 @@ class Resolver:
         anchors: tuple[str, ...],
         notes: tuple[str, ...],
         source: str | None = None,
+        user: UserGeometry | None = None,
     ) -> Location:
         """Keep ``geom`` only if it lies within the plan's county polygon."""
         code = self.plan.county
@@ -377,7 +400,14 @@ class Resolver:
                 anchors,
                 notes,
             )
-        return Location(entity.id, geom, precision, reason, anchors, notes, source)
+        return Location(entity.id, geom, precision, reason, anchors, notes, source, user=user)
+
+
+def _override_anchor(name: str, row: OverrideRow | UserGeometry, kind: str = "") -> _Anchor:
+    """A place located by an overrides row or by a place's user geometry."""
+    if isinstance(row, UserGeometry):
+        return _Anchor(name, row.geometry, row.precision, row.county, row.origin, kind=kind, user=row)
+    return _Anchor(name, row.geometry, "exact", row.county, row.source, kind=kind)
 
 
 def _unique(items: Iterable[str | None]) -> list[str]:
@@ -410,11 +440,14 @@ def _resolver(
     boundaries: gpd.GeoDataFrame | None,
     divisions: Divisions | None,
     rivers: Sequence[River] | None,
+    user: Mapping[str, UserGeometry] | None = None,
 ) -> Resolver:
     """A resolver with every source not given loaded from the ``config`` paths."""
     gdf = boundaries if boundaries is not None else load_boundaries("full")
     gaz = gazetteer if gazetteer is not None else load_gazetteer()
-    rows = list(overrides) if overrides is not None else load_overrides(boundaries=gdf)[0]
+    # data/overrides.csv is not read here: it was imported into the store once (store.migrate), whose geometries
+    # come in as ``user``; reading the file again would undo a deletion made in the store.
+    rows = list(overrides) if overrides is not None else []
     return Resolver(
         plan,
         gaz,
@@ -422,6 +455,7 @@ def _resolver(
         gdf,
         divisions=divisions if divisions is not None else load_divisions(),
         rivers=rivers if rivers is not None else load_rivers(),
+        user=user,
     )
 
 
@@ -433,6 +467,7 @@ def resolve_plan(
     boundaries: gpd.GeoDataFrame | None = None,
     divisions: Divisions | None = None,
     rivers: Sequence[River] | None = None,
+    user: Mapping[str, UserGeometry] | None = None,
 ) -> list[Location]:
     """Locate every entity of ``plan`` (in plan order).
 
@@ -441,16 +476,19 @@ def resolve_plan(
     plan
         A validated plan.
     gazetteer, overrides, boundaries, divisions, rivers
-        Town seats, user coordinates (valid rows of :func:`geo.overrides.load_overrides`), the full-resolution
-        boundaries, the official division codes and the river lines; each is loaded from ``config`` paths when
-        omitted.
+        Town seats, user coordinates (valid rows of :func:`geo.overrides.load_overrides`; none when omitted: the
+        store holds them), the full-resolution boundaries, the official division codes and the river lines; each
+        other source is loaded from ``config`` paths when omitted.
+    user
+        User geometries by item id (:meth:`store.db.Store.user_geometries`): an entity's wins over every other
+        source (checked to lie in the county); a place's (``place:<county>:<name>``) locates that place.
 
     Returns
     -------
     list of Location
         One per entity; ``geometry`` is None for county-wide and unlocated entities.
     """
-    resolver = _resolver(plan, gazetteer, overrides, boundaries, divisions, rivers)
+    resolver = _resolver(plan, gazetteer, overrides, boundaries, divisions, rivers, user)
     return [resolver.resolve_entity(e) for e in plan.entities]
 
 
@@ -463,6 +501,7 @@ def place_table(
     divisions: Divisions | None = None,
     rivers: Sequence[River] | None = None,
     unresolved_only: bool = False,
+    user: Mapping[str, UserGeometry] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per registered place of ``plan``, for ``cli.py places``.
 
@@ -470,7 +509,7 @@ def place_table(
     rivers are located by their polygon or line (``lon``/``lat`` empty); villages carry their town's seat.
     ``status`` is ``located`` or ``unlocated``; ``code`` is the 统计用区划代码 where the official list has the place.
     """
-    resolver = _resolver(plan, gazetteer, overrides, boundaries, divisions, rivers)
+    resolver = _resolver(plan, gazetteer, overrides, boundaries, divisions, rivers, user)
     table: list[dict[str, Any]] = []
     for place in plan.places:
         anchor = resolver.resolve_place(place.name, [place.town] if place.town else [])

@@ -34,6 +34,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("定位说明", "如何定位（如 乡镇驻地：某镇）或无法定位的原因"),
     "location_source": ("位置来源", "位置取自的数据集及其条目（如 GeoNames 条目、河流线），或用户文件；无几何时为空"),
     "codes": ("区划代码", "所涉地点的统计用区划代码（JSON 数组：place 地名、code 代码、official_name 规范名称）"),
+    "located_by": ("修改人", "用户几何（在图上标绘或导入）的最后修改人；其他条目为空"),
+    "located_at": ("修改时间", "用户几何的最后修改时间（ISO 8601，UTC）"),
+    "located_how": ("修改方式", "drawn 标绘、moved 移动、edited 修改节点、imported 导入、reverted 恢复旧版本"),
+    "located_note": ("修改备注", "用户几何的来源文件与行号、修改备注"),
     # CSV and workbook
     "lon": ("经度", "经度（度）；点要素为其位置，线、面为图形内的代表点"),
     "lat": ("纬度", "纬度（度）；点要素为其位置，线、面为图形内的代表点"),

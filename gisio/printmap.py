@@ -732,6 +732,7 @@ def render_map(
     legend_artists = _draw_legend(lax, legend_rows, font, s, spec)
     title_artists = _draw_title(fig, title, subtitle, page_layout, font, spec)
     not_drawn = len(shown) - len(drawn_m)
+    n_user = int((drawn_m["precision"] == "drawn").sum()) if "precision" in drawn_m.columns else 0
     outside = len(located) - len(drawn_m)
     stamp = (today or date.today()).isoformat()
     scope = "全市" if county == config.MUNICIPAL_ADCODE else "全县"
@@ -740,7 +741,8 @@ def render_map(
         "村庄标在所属乡镇驻地周围、产业带为连接锚点的示意线，位置均为示意，不是测绘坐标。"
         + (f"另有 {not_drawn - outside} 项为{scope}范围或无法定位，" if not_drawn - outside else "")
         + (f"{outside} 项在图幅外，" if outside else "")
-        + ("未在图上标出。" if not_drawn else ""),
+        + ("未在图上标出。" if not_drawn else "")
+        + (f"{n_user} 项为用户在图上标绘的位置（非测量）。" if n_user else ""),
         f"坐标系：{metric}（CGCS2000 高斯-克吕格投影）　制图日期：{stamp}",
     ]
     note = fig.text(

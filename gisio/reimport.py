@@ -11,7 +11,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 import config
-from geo.features import FEATURE_COLUMNS
+from geo.features import FEATURE_COLUMNS, PROVENANCE_COLUMNS
 from gisio.errors import ImportRejected
 from gisio.normalise import ImportResult
 from gisio.shapefile import SHP_FIELDS
@@ -55,12 +55,15 @@ def to_features(imported: ImportResult | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             span = [int(first), int(last or first)] if first.strip().isdigit() else []
             sources.append({"seed": seed, "section": section, "lines": span, "quote": quote})
         gdf["source"] = sources
+    for column in PROVENANCE_COLUMNS:  # exports made before provenance existed: no user geometry
+        if column not in gdf.columns:
+            gdf[column] = None
     missing = [c for c in FEATURE_COLUMNS if c not in gdf.columns]
     if missing:
         raise ImportRejected(f"该图层不是本系统导出的规划要素（缺少字段 {', '.join(missing)}）", "not_features")
     for column in JSON_FIELDS:
         gdf[column] = [_parse_json(v, column, fid) for v, fid in zip(gdf[column], gdf["id"])]
-    for column in ("designation", "reason", "county_name", "name"):
+    for column in ("designation", "reason", "county_name", "name", *PROVENANCE_COLUMNS):
         gdf[column] = [
             None if v is None or (isinstance(v, float) and math.isnan(v)) or v == "" else str(v) for v in gdf[column]
         ]

@@ -49,6 +49,10 @@ SHP_FIELDS: dict[str, str] = {
     "location_source": "loc_source",
     "codes": "codes",
     **{column: column for column in figure_columns()},  # fig1_label … fig3_text: 10 characters at most
+    "located_by": "loc_by",
+    "located_at": "loc_at",
+    "located_how": "loc_how",
+    "located_note": "loc_note",
 }
 
 

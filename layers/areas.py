@@ -6,7 +6,8 @@ from __future__ import annotations
 import geopandas as gpd
 
 from config import category_color
-from layers.base import feature_popup_html, is_approximate, kinds, latlng, parts, polygon_latlngs
+from layers.base import feature_popup_html, is_approximate, is_drawn, kinds, latlng, parts, polygon_latlngs
+from layers.belts import DRAWN_DASH
 from layers.jsonlayer import VectorLayer, VectorRows, path_style
 from layers.points import feature_tooltip
 from plan.designations import designation_level
@@ -31,7 +32,7 @@ def area_vectors(features: gpd.GeoDataFrame, rows: VectorRows | None = None) -> 
             2 + level / 2,
             fill=True,
             fill_opacity=0.08 if approx else 0.28,
-            dash_array="6 5" if approx else None,
+            dash_array="6 5" if approx else DRAWN_DASH if is_drawn(row["precision"]) else None,
             hatch=schematic,
         )
         tip, popup = feature_tooltip(row), feature_popup_html(row)

@@ -36,6 +36,9 @@ LOCAL_ASSETS: dict[str, str | None] = {
     "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
     "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
     "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
+    # Leaflet-Geoman (MIT): drawing and editing a plan item (layers.drawing), the names folium's GeoMan plugin uses.
+    "leaflet_geoman_js": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
+    "leaflet_geoman_css": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css",
 }
 
 

@@ -151,6 +151,18 @@ def feature_popup_pieces(row: Any) -> list[str]:
 # --- symbology ------------------------------------------------------------------------------------------------
 
 
+def is_drawn(precision: str) -> bool:
+    """Whether the geometry was drawn by a user on the map (not surveyed): drawn with a dotted outline."""
+    return precision == "drawn"
+
+
+def symbol_state(category: str, precision: str) -> int:
+    """0 at the place itself, 1 approximate (hollow/dashed), 2 drawn by a user (dotted): how a symbol is drawn."""
+    if is_drawn(precision):
+        return 2
+    return int(is_approximate(category, precision))
+
+
 def marker_size(level: int) -> int:
     return 24 + 4 * level
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import geopandas as gpd
 
 from config import category_color
-from layers.base import feature_popup_html, is_approximate, kinds, line_latlngs, parts
+from layers.base import feature_popup_html, is_approximate, is_drawn, kinds, line_latlngs, parts
 from layers.jsonlayer import VectorLayer, VectorRows, path_style
 from layers.points import feature_tooltip
 from plan.designations import designation_level
+
+DRAWN_DASH = "14 4 2 4"  # dash-dot: drawn by a user on the map, not surveyed
 
 
 def line_rows(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -27,7 +29,8 @@ def belt_vectors(features: gpd.GeoDataFrame, rows: VectorRows | None = None) -> 
         if not lines:
             continue
         band = path_style(color, 14 + 2 * level, opacity=0.22, interactive=False)
-        line = path_style(color, 3 + level / 2, opacity=0.95, dash_array="8 6" if dashed else None, line_cap="round")
+        dash = "8 6" if dashed else DRAWN_DASH if is_drawn(row["precision"]) else None
+        line = path_style(color, 3 + level / 2, opacity=0.95, dash_array=dash, line_cap="round")
         out.add("polyline", lines, band)
         out.add("polyline", lines, line, tooltip=feature_tooltip(row), popup=feature_popup_html(row))
     return out

@@ -59,7 +59,7 @@ var group = L.featureGroup();
 for (var i = 0; i < rows.length; i++) {
   var r = rows[i];
   var icon = L.divIcon({html: r[2], iconSize: [0, 0], iconAnchor: [0, 0], className: "rr-town-icon"});
-  group.addLayer(L.marker([r[0], r[1]], {icon: icon, zIndexOffset: -1000}).bindTooltip(r[3], tipOpts));
+  group.addLayer(L.marker([r[0], r[1]], {icon: icon, zIndexOffset: -1000, snapIgnore: false}).bindTooltip(r[3], tipOpts));
 }
 return group;
 """

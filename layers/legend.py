@@ -57,11 +57,13 @@ def legend_html(
     title: str = "图例",
     municipal: bool = False,
     seats: bool = True,
+    drawn: bool = False,
 ) -> str:
     """Legend markup (collapsible).
 
     ``counts``: category -> number of items drawn; ``kinds``: category -> 'point' | 'line' | 'area' (default
-    point); ``designations``: designation -> fill colour (municipal view); ``seats``: town seats are drawn.
+    point); ``designations``: designation -> fill colour (municipal view); ``seats``: town seats are drawn;
+    ``drawn``: items drawn by users are on the map (their dotted/dash-dot symbol is explained).
     The symbol key (hollow = approximate, sizes by level) is listed only when points are drawn.
     """
     kinds = kinds or {}
@@ -103,6 +105,11 @@ def legend_html(
         )
     if not counts and not designations and not municipal:
         rows.append('<div class="rr-lg-note">当前图层与筛选下，图上没有规划要素。</div>')
+    if drawn:  # whatever its kind: a dotted badge, a dash-dot line or outline
+        pin = marker_html("other", 0, False).replace("rr-pin ", "rr-pin rr-drawn ", 1)
+        rows.append(
+            f'<div class="rr-lg-row"><span class="rr-lg-pin">{pin}</span><span>点线边框/点划线：用户标绘（非测量）</span></div>'
+        )
     rows.append("</details>")
     return "".join(rows)
 

@@ -34,6 +34,7 @@ from layers.base import (
 )
 from layers.belts import belt_layers
 from layers.boundaries import county_outline_data, designation_colors, district_data
+from layers.drawing import DrawSupport, EditTarget, edit_group
 from layers.icons import icon_css
 from layers.jsonlayer import VectorLayer
 from layers.labels import DistrictLabel, TownLabel, district_labels, town_labels
@@ -143,6 +144,7 @@ html, body { margin: 0; overflow: hidden; }
 .rr-pin.rr-l3 { font-size: 15px; box-shadow: 0 0 0 2px #fff, 0 0 0 4px var(--c), 0 1px 4px rgba(0,0,0,.5); }
 .rr-pin.rr-l4 { font-size: 17px; box-shadow: 0 0 0 2px #fff, 0 0 0 4px var(--c), 0 0 0 6px #fff, 0 0 0 8px var(--c); }
 .rr-pin.rr-approx { background: #fff; color: var(--c); border: 2px dashed var(--c); }
+.rr-pin.rr-drawn { border: 2px dotted #111; }
 .rr-cluster div { width: 30px; height: 30px; border-radius: 50%; background: rgba(40,40,40,.82); color: #fff;
   border: 2px solid #fff; display: flex; align-items: center; justify-content: center; font-weight: 600;
   box-shadow: 0 1px 4px rgba(0,0,0,.5); }
@@ -346,6 +348,9 @@ MAP_HEIGHT = 640
 # The clicked layer's tooltip carries its key; the count tells a new click from a map move (bounds: the print
 # layout's "current view").
 RETURNED_OBJECTS = ("last_object_clicked_tooltip", "last_object_clicked_count", "bounds")
+# In the edit mode the map also returns the drawing (streamlit-folium reads this list once, when the map is made:
+# the edit mode is a map of its own).
+EDIT_RETURNED_OBJECTS = (*RETURNED_OBJECTS, "all_drawings")
 
 
 def not_district(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -380,6 +385,7 @@ class StaticPart:
             title=self.title,
             municipal=self.municipal,
             seats=seats,
+            drawn=bool((located["precision"] == "drawn").any()) if "precision" in located.columns else False,
         )
 
 
@@ -447,6 +453,7 @@ class MapView:
     center: tuple[float, float] | None = None
     zoom: int | None = None
     empty: bool = False  # nothing to fit the view to: no boundaries and no located feature
+    editing: bool = False  # the edit mode's map (drawing tools, returns the drawing)
 
     def kwargs(self, height: int = MAP_HEIGHT) -> dict[str, Any]:
         """Keyword arguments of ``st_folium`` (besides the map itself and ``on_change``)."""
@@ -454,16 +461,16 @@ class MapView:
             "key": self.key,
             "height": height,
             "use_container_width": True,
-            "returned_objects": list(RETURNED_OBJECTS),
+            "returned_objects": list(EDIT_RETURNED_OBJECTS if self.editing else RETURNED_OBJECTS),
             "feature_group_to_add": self.groups,
             "center": self.center,
             "zoom": self.zoom,
         }
 
 
-def map_key(county: str, basemap: str) -> str:
-    """The st_folium key of a view: one map component per view and basemap."""
-    return f"map_{county}_{basemap}"
+def map_key(county: str, basemap: str, editing: bool = False) -> str:
+    """The st_folium key of a view: one map component per view and basemap (and one more for the edit mode)."""
+    return f"map_{county}_{basemap}" + ("_edit" if editing else "")
 
 
 def map_view(
@@ -476,12 +483,14 @@ def map_view(
     focus: bool = False,
     town_focus: tuple[float, float] | None = None,
     extra_groups: Sequence[folium.FeatureGroup] = (),
+    editing: EditTarget | None = None,
 ) -> MapView:
     """The map of a view: the static part as the map, the plan overlays as feature groups.
 
     ``shown``: the filtered items in the display datum; ``selected``: geometry of the selected item (display
     datum), ringed when ``focus``; ``town_focus``: (lon, lat) of a selected town to centre on; ``extra_groups``:
-    further overlays (an imported layer), drawn above the plan's.
+    further overlays (an imported layer), drawn above the plan's; ``editing``: the item being drawn (display
+    datum), which makes this the edit mode's map (:mod:`layers.drawing`).
     """
     drawn = not_district(shown) if static.municipal else shown
     fit = static.fit if static.fit is not None else fit_geometry(None, static.county, shown)
@@ -493,8 +502,12 @@ def map_view(
     for j, group in enumerate(extra_groups):
         stable_ids(group, f"x{j}x")  # same layer, same JS: st_folium does not redraw it on every rerun
         groups.append(group)
+    if editing is not None:
+        DrawSupport().add_to(fmap)
+        groups.append(edit_group(editing))
     center, zoom = focus_view(ring) if focus else (None, None)
     if town_focus is not None:
         lon, lat = town_focus
         center, zoom = (round(lat, DECIMALS), round(lon, DECIMALS)), 12
-    return MapView(fmap, groups, map_key(static.county, static.basemap), center, zoom, empty=fit is None)
+    key = map_key(static.county, static.basemap, editing is not None)
+    return MapView(fmap, groups, key, center, zoom, empty=fit is None, editing=editing is not None)

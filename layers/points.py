@@ -29,9 +29,9 @@ from layers.base import (
     DECIMALS,
     click_key_pieces,
     feature_popup_pieces,
-    is_approximate,
     kinds,
     marker_size,
+    symbol_state,
     tooltip_pieces,
 )
 from layers.jsonlayer import POPUP_OPTIONS, TOOLTIP_OPTIONS, DataLayer, StringTable, script_json
@@ -83,7 +83,7 @@ class PointLayer(JSCSSMixin, DataLayer):
 
     ``styles``: ``[colour, Font Awesome icon]`` per category; ``strings``: the markup pieces of a
     :class:`layers.jsonlayer.StringTable`; ``items``: ``[tooltip pieces, popup pieces, style index, level,
-    approximate (0/1)]`` per feature; ``points``: ``[lat, lng, item index]`` (a multi-town item has one point per
+    symbol state (0 at the place, 1 approximate, 2 drawn by a user)]`` per feature; ``points``: ``[lat, lng, item index]`` (a multi-town item has one point per
     town), or ``[lat, lng, item index, dx, dy, z]`` for a badge drawn ``dx, dy`` pixels from its position — a ring
     around a town seat (:func:`ring_offsets`), not clustered; ``z`` raises town items above their villages.
     ``sizes``: badge size in px per designation level.  The badge markup is that of
@@ -118,17 +118,17 @@ opts.iconCreateFunction = function (cluster) {
 };
 var group = L.markerClusterGroup(opts);
 var ring = L.featureGroup();
-var icons = [], tips = [];
+var icons = {}, tips = [];
 function badgeIcon(it, dx, dy) {
   var st = styles[it[2]], size = sizes[it[3]];
   return L.divIcon({
-    html: '<div class="rr-pin rr-l' + it[3] + (it[4] ? " rr-approx" : "") + '" style="--c:' + st[0]
+    html: '<div class="rr-pin rr-l' + it[3] + ["", " rr-approx", " rr-drawn"][it[4]] + '" style="--c:' + st[0]
       + ";width:" + size + "px;height:" + size + 'px"><i class="fa-solid fa-' + st[1] + '"></i></div>',
     iconSize: [size, size], iconAnchor: [size / 2 - dx, size / 2 - dy], className: "rr-icon"
   });
 }
 function badge(it) {
-  var key = it[2] * 10 + it[3] + (it[4] ? 5 : 0);
+  var key = it[2] + ":" + it[3] + ":" + it[4];
   if (!icons[key]) icons[key] = badgeIcon(it, 0, 0);
   return icons[key];
 }
@@ -223,7 +223,7 @@ def _build_point_data(frame: gpd.GeoDataFrame) -> tuple[str, int]:
                 None,
                 style_index[cat],
                 designation_level(row["designation"]),
-                int(is_approximate(cat, row["precision"])),
+                symbol_state(cat, row["precision"]),
             ]
         )
     interned = strings.intern_pieces(pieces)

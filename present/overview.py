@@ -14,7 +14,7 @@ import config
 from plan.model import Plan
 from present.markup import md
 
-PRECISION_ORDER = ("exact", "town", "multi_town", "schematic", "county", "unlocated")
+PRECISION_ORDER = ("exact", "drawn", "town", "multi_town", "schematic", "county", "unlocated")
 
 
 class LocatingCount(NamedTuple):
@@ -77,7 +77,6 @@ def overview_markdown(plan: Plan, features: gpd.GeoDataFrame, shown_count: int |
     lines += [
         "**定位精度**：" + "，".join(parts) + "。",
         "",
-        "空心虚线图标表示近似位置（如村庄标在其所在乡镇驻地）；无法定位与全域条目见“未定位与全域条目”，"
-        "逐项属性见“属性表”。",
+        "空心虚线图标表示近似位置（如村庄标在其所在乡镇驻地）；无法定位与全域条目见“待定位”，逐项属性见“属性表”。",
     ]
     return "\n".join(lines)

@@ -26,6 +26,8 @@ FILES: dict[str, list[str]] = {
     ],
     # Category icons: the SVGs only (layers/icons.py), no icon font.
     "@fortawesome/fontawesome-free": ["svgs/solid", "LICENSE.txt"],
+    # Drawing and editing plan items on the map (layers/drawing.py); loaded only while a user draws.
+    "@geoman-io/leaflet-geoman-free": ["dist/leaflet-geoman.min.js", "dist/leaflet-geoman.css", "LICENSE"],
 }
 # Scripts the live map loads as one file (streamlit-folium loads scripts one after another): bundle -> parts, in
 # order, each keeping its own licence header.  The parts are the files of layers.assets.SCRIPT_BUNDLE's assets

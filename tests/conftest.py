@@ -11,17 +11,24 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import pytest
-from browser_support import SCREENSHOT_DIR, TIMEOUT_MS, configure_expect
+# Every test (and every app server a test starts) uses a throwaway store: nothing placed in a test reaches the
+# user's store or the repository.  Set before config is imported anywhere.
+_SESSION_DB_DIR = tempfile.mkdtemp(prefix="rrmap-test-store-")
+os.environ["RRMAP_DB"] = str(Path(_SESSION_DB_DIR) / "session.gpkg")
+
+import pytest  # noqa: E402  # after RRMAP_DB is set, so config reads the test store
+from browser_support import SCREENSHOT_DIR, TIMEOUT_MS, configure_expect  # noqa: E402  # see RRMAP_DB above
+from pg_cluster import Cluster, pg_bindir  # noqa: E402  # see RRMAP_DB above
 
 # One launcher and one set of Chromium flags for tests, benchmark and screenshot script.
-from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
-from bench.server import free_port, wait_healthy
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS  # noqa: E402  # see RRMAP_DB above
+from bench.server import free_port, wait_healthy  # noqa: E402  # see RRMAP_DB above
 
 ROOT = Path(__file__).resolve().parent.parent
 # Logs of the Streamlit servers of this test session: a browser test fails on a warning any of them writes.
@@ -123,8 +130,12 @@ def screenshot_on_failure(request: pytest.FixtureRequest, pg: object) -> None:
         print(f"no screenshot of the failed page: {exc}")
 
 
-@pytest.fixture()
-def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+def open_page(browser: object) -> tuple[object, object]:
+    """A new context and page that block every non-localhost request and record console errors.
+
+    The page carries ``console_errors``, ``blocked_requests`` and the server logs' sizes; :func:`check_page` asserts
+    nothing went wrong.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     errors = ConsoleErrors()
@@ -139,21 +150,75 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
             route.abort()
 
     context.route("**/*", route)
-    log_sizes = {log: log.stat().st_size for log in SERVER_LOGS if log.exists()}
     pg = context.new_page()
     pg.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
     pg.console_errors = errors
     pg.blocked_requests = blocked
+    pg.log_sizes = {log: log.stat().st_size for log in SERVER_LOGS if log.exists()}
+    return context, pg
+
+
+def check_page(pg: object) -> None:
+    """No outside request, no console error, no warning in the server logs while the page was open."""
+    assert not pg.blocked_requests, f"the page tried to reach the internet: {pg.blocked_requests[:5]}"
+    assert not pg.console_errors, "browser console errors:\n" + "\n".join(pg.console_errors[:10])
+    problems = server_log_problems(pg.log_sizes)
+    assert not problems, "the Streamlit server logged warnings during the test:\n" + "\n".join(problems[:10])
+
+
+@pytest.fixture()
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    context, pg = open_page(browser)
     try:
         yield pg
     finally:
         screenshot_on_failure(request, pg)
         context.close()
-    assert not blocked, f"the page tried to reach the internet: {blocked[:5]}"
-    assert not errors, "browser console errors:\n" + "\n".join(errors[:10])
-    problems = server_log_problems(log_sizes)
-    assert not problems, "the Streamlit server logged warnings during the test:\n" + "\n".join(problems[:10])
+    check_page(pg)
+
+
+# --- the store's backends ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL + PostGIS cluster for the session (unix socket in a temp dir, stopped and deleted after)."""
+    bindir = pg_bindir()
+    if bindir is None or not (bindir / "initdb").exists():
+        pytest.fail(
+            "PostgreSQL server binaries are missing: `make test` installs Debian's postgresql and "
+            "postgresql-15-postgis-3",
+            pytrace=False,
+        )
+    cluster = Cluster(bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture()
+def pg_url(pg_cluster: Cluster) -> Iterator[str]:
+    """URL of a fresh PostGIS database (dropped after the test)."""
+    url = pg_cluster.new_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store on each backend: a GeoPackage path (created on first use) or a PostGIS URL."""
+    if request.param == "gpkg":
+        return str(tmp_path / "store" / "edits.gpkg")
+    return str(request.getfixturevalue("pg_url"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import shutil
+
+    shutil.rmtree(_SESSION_DB_DIR, ignore_errors=True)
 
 
 def server_log_problems(since: dict[Path, int]) -> list[str]:

@@ -48,7 +48,7 @@ def test_each_view_shows_its_plan_layers_and_tables(county: str) -> None:
     present = [c for c in config.CATEGORIES if any(e.category == c for e in load_plan(county).entities)]
     assert list(layers.value) == present  # every layer of the plan, switched on
     labels = [tab.label for tab in at.tabs]
-    assert labels == ["概览", "属性表", "未定位与全域条目", "主要指标", "跨规划指标对比", "导出与导入"]
+    assert labels == ["概览", "属性表", "待定位", "主要指标", "跨规划指标对比", "导出与导入"]
     # Lazy tabs: only the open one (概览) has run; the exchange panel's own tabs appear once it is opened.
     assert "定位精度" in markdown_text(at) and len(at.dataframe) == 0
 

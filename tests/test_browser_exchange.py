@@ -1,24 +1,24 @@
 """Tier 4: importing a GIS team's layer and matching it to the plan, as a planner does it in the browser.
 
-The app runs against a temporary copy of data/overrides.csv (RRMAP_OVERRIDES), so saving a match never writes
-the repository's file.  Coordinates come from the gazetteer and names from the plan: nothing is typed by hand.
+The app runs against its own temporary store (RRMAP_DB), so what a test saves never reaches a shipped file.
+Coordinates come from the gazetteer and names from the plan: nothing is typed by hand.
 Every wait is on app state (locators), never on time.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser_support import expect
-from conftest import ROOT, running_app
+from conftest import running_app
 
 from geo.gazetteer import load_gazetteer
 from plan.loader import load_plan
+from store.db import open_store
 
 pytestmark = pytest.mark.browser
 
@@ -30,15 +30,13 @@ IMPORTED_FILL = "#E31A1C"  # layers.htmlmap.imported_layer's default colour
 
 
 @pytest.fixture(scope="module")
-def overrides(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("exchange") / "overrides.csv"
-    shutil.copyfile(ROOT / "data" / "overrides.csv", path)
-    return path
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("exchange") / "edits.gpkg"
 
 
 @pytest.fixture(scope="module")
-def exchange_url(overrides: Path) -> Iterator[str]:
-    with running_app({"RRMAP_OVERRIDES": str(overrides)}) as url:
+def exchange_url(store_path: Path) -> Iterator[str]:
+    with running_app({"RRMAP_DB": str(store_path)}) as url:
         yield url
 
 
@@ -66,7 +64,10 @@ def open_import_tab(page, url: str):
     page.goto(f"{url}/?county={COUNTY}")
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(".leaflet-container").wait_for(state="visible")
+    # the first run has drawn and fitted the map: a tab clicked before that can be lost in its last rerender
+    page.locator(MAP_FRAME).element_handle().content_frame().wait_for_function("() => window.map && window.map._rrFit")
     page.get_by_role("tab", name="导出与导入").click()
+    expect(page.get_by_role("tab", name="导出与导入")).to_have_attribute("aria-selected", "true")
     page.get_by_role("tab", name="导入与匹配").click()
     expect(page.locator("[data-testid='stFileUploader']")).to_be_visible()
     return frame
@@ -87,7 +88,7 @@ def no_traceback(page) -> None:
 
 
 def test_imported_village_shows_on_map_and_saves_as_exact_location(
-    exchange_url: str, overrides: Path, page, village: tuple[str, str, float, float]
+    exchange_url: str, store_path: Path, page, village: tuple[str, str, float, float]
 ) -> None:
     entity_id, name, lon, lat = village
     frame = open_import_tab(page, exchange_url)
@@ -116,17 +117,25 @@ def test_imported_village_shows_on_map_and_saves_as_exact_location(
     # the matching table proposes the plan entity, ticked; the planner saves it
     editor = page.locator("[data-testid='stDataFrame']", has_text=entity_id)
     expect(editor).to_contain_text(f"{name}（{entity_id}）")
-    save = page.get_by_role("button", name="保存 1 个精确坐标")
+    save = page.get_by_role("button", name="保存 1 个精确位置")
     expect(save).to_be_enabled()
+    name_field = page.get_by_label(re.compile("你的姓名"))
+    name_field.fill("测试GIS")
+    name_field.press("Enter")
     save.click()
-    expect(page.get_by_text(f"已保存 1 个精确坐标到 {overrides.name}")).to_be_visible()
+    expect(page.get_by_text("已保存 1 个精确位置（导入自 村点.geojson")).to_be_visible()
     no_traceback(page)
 
-    rows = list(csv.DictReader(overrides.read_text(encoding="utf-8-sig").splitlines()))
-    assert [(r["county"], r["place"]) for r in rows] == [(COUNTY, entity_id)]
-    assert float(rows[0]["lon"]) == pytest.approx(lon, abs=1e-9)
-    assert float(rows[0]["lat"]) == pytest.approx(lat, abs=1e-9)
-    assert rows[0]["crs"] == "wgs84"
+    store = open_store(str(store_path))
+    (change,) = store.history(entity_id)
+    assert (change.how, change.who, change.precision, change.source_file, change.source_row) == (
+        "imported",
+        "测试GIS",
+        "exact",
+        "村点.geojson",
+        1,
+    )
+    assert (change.geom_after.x, change.geom_after.y) == pytest.approx((lon, lat), abs=1e-9)
 
     # the app reloads its data: the entity is now placed exactly
     page.goto(f"{exchange_url}/?county={COUNTY}&sel=f:{entity_id}")

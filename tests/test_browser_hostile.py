@@ -288,7 +288,7 @@ def test_the_app_keeps_answering_after_the_worst_files(plain_url: str, page, tmp
     upload(page, "many_named_points.geojson", files["many_named_points.geojson"].read_bytes())
     expect(page.locator("[data-testid='stAlertContentSuccess']", has_text="100,000 个要素")).to_be_visible()
     expect(page.get_by_text("地图上只画出前 5,000 个")).to_be_visible()
-    expect(page.get_by_text(re.compile("个点找不到对应的规划条目")).first).to_be_visible()  # matched, in seconds
+    expect(page.get_by_text(re.compile("个要素找不到对应的规划条目")).first).to_be_visible()  # matched, in seconds
     expect(errors).to_have_count(0)
     _no_traceback(page)
     # the session still answers the map: a click on a plan marker selects it and the panel shows it.  The click is

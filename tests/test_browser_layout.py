@@ -133,7 +133,7 @@ def test_a_search_hit_not_on_the_map_opens_its_reason(app_url: str, page) -> Non
     search.fill(target["name"])
     search.press("Enter")
     sidebar.get_by_role("button", name=re.compile(rf"^{re.escape(target['name'])} · .* · 未定位")).first.click()
-    expect(page.get_by_role("tab", name="未定位与全域条目")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name="待定位")).to_have_attribute("aria-selected", "true")
     panel = page.locator(".rr-panel").first
     expect(panel.locator("h3")).to_have_text(target["name"])
     reason = panel.locator("table").first

@@ -9,8 +9,7 @@ import pytest
 import config
 from geo.boundaries import county_polygon, load_boundaries
 from geo.crs import transform_xy, wgs84_to_gcj02
-from geo.errors import GeoDataError
-from geo.overrides import HEADER, load_overrides, save_override
+from geo.overrides import HEADER, load_overrides
 
 COUNTY = "500229"
 
@@ -120,43 +119,3 @@ def test_later_duplicate_wins_and_is_reported(tmp_path: Path, boundaries, inside
     path = write(tmp_path, f"{COUNTY},咸宜镇,{lon},{lat},wgs84,a", f"{COUNTY},咸宜,{lon},{lat},wgs84,b")
     rows, problems = load_overrides(path, boundaries)
     assert [r.note for r in rows] == ["b"] and "重复" in problems[0]
-
-
-def test_save_override_appends_and_reloads(tmp_path: Path, boundaries, inside) -> None:
-    path = tmp_path / "sub" / "overrides.csv"
-    row = save_override(
-        COUNTY, "咸宜镇", lon=inside[0], lat=inside[1], note="导入点位, 匹配", path=path, boundaries=boundaries
-    )
-    assert row.line == 2
-    second = save_override(COUNTY, "高观镇", lon=inside[0], lat=inside[1], path=path, boundaries=boundaries)
-    assert second.line == 3
-    rows, problems = load_overrides(path, boundaries)
-    assert problems == [] and [r.place for r in rows] == ["咸宜镇", "高观镇"]
-    assert rows[0].note == "导入点位, 匹配"
-    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
-
-
-def test_save_override_rejects_bad_rows_and_leaves_the_file(tmp_path: Path, boundaries, inside) -> None:
-    path = write(tmp_path)
-    before = path.read_bytes()
-    far = county_polygon("500243").representative_point()
-    with pytest.raises(GeoDataError, match="范围内"):
-        save_override(COUNTY, "咸宜镇", lon=far.x, lat=far.y, path=path, boundaries=boundaries)
-    assert path.read_bytes() == before
-
-
-def test_saving_the_same_place_twice_replaces_the_row(tmp_path) -> None:
-    from geo.gazetteer import load_gazetteer
-    from geo.overrides import load_overrides, save_override
-
-    seat = next(iter(load_gazetteer()))
-    path = tmp_path / "overrides.csv"
-    path.write_text("county,place,lon,lat,crs,note\n500000,某地,,,,用户手写的行\n", encoding="utf-8")
-    save_override(seat.county, seat.name, lon=seat.lon, lat=seat.lat, note="first", path=path)
-    save_override(seat.county, seat.name, lon=seat.lon + 0.001, lat=seat.lat, note="second", path=path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[1] == "500000,某地,,,,用户手写的行"  # other lines untouched
-    assert sum(1 for line in lines if f"{seat.county},{seat.name}," in line) == 1
-    assert lines[-1].endswith(",second")
-    rows, _problems = load_overrides(path)
-    assert [r.place for r in rows] == [seat.name]

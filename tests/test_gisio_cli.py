@@ -19,6 +19,7 @@ from gisio.read import read_path
 from gisio.reimport import to_features
 from gisio.rfc7946 import rfc7946_problems
 from plan.loader import available_plans
+from store.db import open_store
 from tests.fixtures.gisio.make_fixtures import BAD_DIR
 from tests.fixtures.gisio.samples import feature_differences, sample_features, sample_plan
 
@@ -107,19 +108,24 @@ def test_cli_import_reports_and_refuses_bad_files(tmp_path: Path, fixture_plan: 
     assert "不安全的路径" in err and "Traceback" not in err
 
 
-def test_cli_import_matches_and_saves_overrides(
+def test_cli_import_matches_and_saves_into_the_store(
     tmp_path: Path, fixture_plan: gpd.GeoDataFrame, capsys, monkeypatch
 ) -> None:
-    overrides = tmp_path / "overrides.csv"
-    monkeypatch.setattr(config, "OVERRIDES_PATH", overrides)
+    monkeypatch.setattr(config, "DB", str(tmp_path / "edits.gpkg"))  # this test's own store
     edited = fixture_plan[fixture_plan["id"] == "g-dv-002"].copy()
     layer = tmp_path / "gis_team.geojson"
     edited.to_file(layer, driver="GeoJSON")
-    code = cli.main(["import", str(layer), "--county", "500235", "--save"])
+    assert cli.main(["import", str(layer), "--county", "500235", "--save"]) == 2  # who saves?
+    assert "--who" in capsys.readouterr().err
+    code = cli.main(["import", str(layer), "--county", "500235", "--save", "--who", "测试GIS"])
     assert code == 0
     out = capsys.readouterr().out
     assert "g-dv-002" in out and "saved 1 exact location" in out
-    assert "g-dv-002" in overrides.read_text(encoding="utf-8")
+    assert cli.main(["history", "g-dv-002"]) == 0
+    out = capsys.readouterr().out
+    assert "测试GIS" in out and "导入" in out and "gis_team.geojson 1" in out
+    item = open_store(config.DB).get("g-dv-002")
+    assert (item.precision, item.updated_by, item.how, item.version) == ("exact", "测试GIS", "imported", 1)
 
 
 # --- the real plans ---------------------------------------------------------------------------------------------

@@ -122,6 +122,10 @@ def test_geojson_is_a_zip_of_rfc7946_layers_with_the_unlocated_items_in_their_ow
         "reason",
         "location_source",
         "codes",
+        "located_by",
+        "located_at",
+        "located_how",
+        "located_note",
     } <= set(by_id["g-dv-001"]["properties"])
 
 

@@ -1,8 +1,9 @@
 """Imports: bad input gives a Chinese message naming the problem; CRS and encoding are detected; matching saves
-exact locations to the overrides file."""
+exact locations (points, lines, areas) to the store."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -13,18 +14,19 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from shapely.geometry import Point, Polygon
+import shapely.affinity
+from shapely.geometry import LineString, Point, Polygon
 
 import config
 from geo.boundaries import load_boundaries
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.overrides import load_overrides
 from gisio.errors import ImportRejected
 from gisio.export import export_features
 from gisio.match import best_matches, match_by_name, save_matches
 from gisio.normalise import suggest_crs
 from gisio.read import read_path, read_upload
 from gisio.reimport import to_features
+from store.db import open_store
 from tests.fixtures.gisio.make_fixtures import BAD_DIR, BAD_INPUTS, build_all
 from tests.fixtures.gisio.samples import anchor, feature_differences, sample_features
 
@@ -244,19 +246,19 @@ def test_imported_points_are_matched_by_id_and_name(features: gpd.GeoDataFrame) 
     assert any("无此地" in n for n in notes)
 
 
-def test_saved_matches_become_exact_overrides(
+def test_saved_matches_become_exact_locations_in_the_store(
     tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame
 ) -> None:
     result = read_upload(_gis_team_points(features), "gis_team.csv", crs="wgs84")
     matches, _ = match_by_name(result, features)
-    overrides = tmp_path / "overrides.csv"
-    saved = save_matches(best_matches(matches), path=overrides, boundaries=boundaries)
-    rows, problems = load_overrides(overrides, boundaries)
-    assert problems == []
-    assert {r.place for r in rows} == {r.place for r in saved} == {"g-dv-001", "g-belt-001"}
+    store = open_store(str(tmp_path / "edits.gpkg"))
+    saved = save_matches(best_matches(matches), store=store, who="测试GIS", imported=result, boundaries=boundaries)
+    assert {s.item_id for s in saved} == {"g-dv-001", "g-belt-001"}
     c = anchor()
-    by_place = {r.place: r for r in rows}
-    assert abs(by_place["g-dv-001"].lon - (c.x + 0.002)) < 1e-12
+    item = store.get("g-dv-001")
+    assert item.precision == "exact" and abs(item.geometry.x - (c.x + 0.002)) < 1e-12
+    (change,) = store.history("g-dv-001")
+    assert (change.how, change.source_file, change.source_row, change.who) == ("imported", "gis_team.csv", 2, "测试GIS")
 
 
 def test_a_match_outside_its_county_saves_nothing(
@@ -264,8 +266,83 @@ def test_a_match_outside_its_county_saves_nothing(
 ) -> None:
     result = read_upload(_gis_team_points(features), "gis_team.csv", crs="wgs84")
     good = best_matches(match_by_name(result, features)[0])
-    far = good[0].__class__(**{**good[0].__dict__, "lon": good[0].lon + 3.0})  # moved out of the county
-    overrides = tmp_path / "overrides.csv"
-    with pytest.raises(ImportRejected, match="未写入任何坐标"):
-        save_matches([*good[1:], far], path=overrides, boundaries=boundaries)
-    assert not overrides.exists()
+    moved = shapely.affinity.translate(good[0].geometry, xoff=3.0)  # out of the county
+    far = dataclasses.replace(good[0], lon=good[0].lon + 3.0, geometry=moved)
+    store = open_store(str(tmp_path / "edits.gpkg"))
+    with pytest.raises(ImportRejected, match="未写入任何几何"):
+        save_matches([*good[1:], far], store=store, who="测试GIS", imported=result, boundaries=boundaries)
+    assert store.count("items") == 0 and store.count("history") == 0
+
+
+def _team_layer(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A GIS team's layer of a line, an area and a point near the sample plan's anchor (test data)."""
+    c = anchor()
+    line = LineString([(c.x - 0.01, c.y), (c.x + 0.01, c.y + 0.005)])
+    area = Polygon([(c.x, c.y), (c.x + 0.01, c.y), (c.x + 0.01, c.y + 0.01), (c.x, c.y + 0.01)])
+    return gpd.GeoDataFrame(
+        {"名称": ["柑橘产业带", "测试无名", "黎明村"], "XZQDM": [None, "500235123000", "500235123456"]},
+        geometry=[line, area, Point(c.x, c.y)],
+        crs="EPSG:4326",
+    )
+
+
+def test_lines_and_areas_are_matched_and_saved_as_they_are(
+    tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame
+) -> None:
+    layer = _team_layer(features)
+    matches, notes = match_by_name(layer, features, name_field="名称")
+    kinds = {m.entity_id: m.kind for m in best_matches(matches)}
+    belt = next(m for m in matches if m.imported_name == "柑橘产业带")
+    assert kinds.get(belt.entity_id) == "线"
+    store = open_store(str(tmp_path / "edits.gpkg"))
+    save_matches([belt], store=store, who="测试GIS", boundaries=boundaries)
+    assert store.get(belt.entity_id).geometry.equals(layer.geometry.iloc[0])
+
+
+def test_official_codes_match_places_that_carry_one(features: gpd.GeoDataFrame) -> None:
+    from gisio.match import entity_codes, guess_code_field, normalise_code
+
+    assert normalise_code("500235123") == "500235123000" and normalise_code(500235123456.0) == "500235123456"
+    assert normalise_code("5002351") is None and normalise_code(None) is None
+    layer = _team_layer(features)
+    assert guess_code_field(layer) == "XZQDM"
+    # the feature table's codes (test codes): the village's own code identifies its item; a table without codes
+    # gives no code matches and matching by name goes on as before
+    coded = features.copy()
+    coded["codes"] = [
+        [
+            {"place": "双河镇", "code": "500235123", "official_name": "双河镇"},
+            {"place": "黎明村", "code": "500235123456", "official_name": "黎明村村委会"},
+        ]
+        if fid == "g-dv-001"
+        else []
+        for fid in coded["id"]
+    ]
+    uncoded = coded.drop(columns=["codes"])
+    assert entity_codes(coded) == {"500235123456": ["g-dv-001"]}
+    assert entity_codes(uncoded) == {}
+    layer.loc[1, "XZQDM"] = "500235123456"  # an area named nothing like a plan item: only its code can match
+    matches, _ = match_by_name(layer, coded, name_field="名称")
+    by_code = [m for m in matches if m.method == "code"]
+    assert [(m.row, m.entity_id, m.kind) for m in by_code] == [(1, "g-dv-001", "面"), (2, "g-dv-001", "点")]
+    matches, _ = match_by_name(layer, uncoded, name_field="名称")
+    assert not [m for m in matches if m.method == "code"] and any(m.imported_name == "黎明村" for m in matches)
+
+
+def test_an_import_whose_crs_is_uncertain_saves_nothing(
+    tmp_path: Path, features: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame
+) -> None:
+    from gisio.normalise import CrsCandidate
+
+    result = read_upload(_gis_team_points(features), "gis_team.csv", crs="wgs84")
+    guessed = dataclasses.replace(
+        result,
+        crs_origin="guess",
+        source_crs="EPSG:4545",
+        crs_candidates=(CrsCandidate("EPSG:4545", "第36带", "推断"), CrsCandidate("EPSG:4546", "第37带", "推断")),
+    )
+    assert guessed.crs_ambiguous
+    store = open_store(str(tmp_path / "edits.gpkg"))
+    with pytest.raises(ImportRejected, match="无法确定该图层的坐标系"):
+        save_matches(best_matches(match_by_name(guessed, features)[0]), store=store, who="测试GIS", imported=guessed)
+    assert store.count("history") == 0

@@ -17,7 +17,7 @@ import config
 _LON = r"1(?:0[5-9]|1[01])\.\d+"
 _LAT = r"(?:2[89]|3[0-2])\.\d+"
 COORD_PAIR = re.compile(rf"{_LON}\s*[,，]\s*{_LAT}|{_LAT}\s*[,，]\s*{_LON}")
-PRODUCT_DIRS = ("geo", "layers", "plan", "gisio", "present", "ui", "bench", "scripts")
+PRODUCT_DIRS = ("geo", "store", "layers", "plan", "gisio", "present", "ui", "bench", "scripts")
 PRODUCT_FILES = ("app.py", "cli.py", "config.py")
 
 

@@ -29,7 +29,7 @@ from gisio.read import SUPPORTED_TEXT, read_upload
 from layers.htmlmap import drawn_count, map_html
 from plan.model import Plan
 from present.markup import md
-from ui import data
+from ui import data, identity
 
 # What each delivery holds, told under the download button.
 FORMAT_NOTES: dict[str, str] = {
@@ -127,8 +127,7 @@ def render_exchange(
     keys
         The panel's widget keys (default: prefix ``gisio``).
     on_saved
-        Called after matches were saved to the overrides file (default: :func:`ui.data.clear`, so the app
-        reloads locations).
+        Called after matches were saved to the store (the views follow the store's revision by themselves).
     plans
         The plan(s) shown: their title, issuer and source go into every export's 数据说明 and metadata.
 
@@ -475,6 +474,7 @@ def render_matching(
         {
             "采用": [m in safe for m in matches],
             "导入名称": [m.imported_name for m in matches],
+            "几何": [m.kind for m in matches],
             "规划条目": [f"{m.entity_name}（{m.entity_id}）" for m in matches],
             "匹配方式": [METHOD_LABELS[m.method] for m in matches],
             "得分": [m.score for m in matches],
@@ -486,17 +486,24 @@ def render_matching(
         table, disabled=[c for c in table.columns if c != "采用"], hide_index=True, key=keys.matches
     )
     chosen = [m for m, take in zip(matches, edited["采用"]) if take]
-    if st.button(f"保存 {len(chosen)} 个精确坐标", key=keys.save, disabled=not chosen):
-        duplicates = {m.entity_id for m in chosen if sum(o.entity_id == m.entity_id for o in chosen) > 1}
-        if duplicates:
-            st.error(f"同一规划条目选了多个点：{'、'.join(sorted(duplicates))}，请只保留一个")
+    store = data.store()
+    if store is None:
+        st.caption(f"保存不可用：{data.store_problem()}")
+        return
+    who = identity.render_name_input("-import")
+    if st.button(f"保存 {len(chosen)} 个精确位置", key=keys.save, disabled=not chosen):
+        if not who:
+            st.error("请先填写你的姓名（记入每个条目的修改历史），未保存。")
             return
         try:
-            saved = save_matches(chosen, boundaries=None)
+            saved = save_matches(chosen, store=store, who=who, imported=result)
         except (GisIOError, GeoDataError) as exc:
             st.error(str(exc))
             return
         # Rerun the whole page so the map and tables already place the saved items; say so after the rerun.
-        st.session_state[keys.saved_message] = f"已保存 {len(saved)} 个精确坐标到 {config.OVERRIDES_PATH.name}"
-        (on_saved or data.clear)()
+        st.session_state[keys.saved_message] = (
+            f"已保存 {len(saved)} 个精确位置（导入自 {result.filename}，每条记入修改历史，可恢复）"
+        )
+        if on_saved is not None:
+            on_saved()
         st.rerun()

@@ -7,6 +7,7 @@ The static part of a view (boundaries, legend, extent) is cached per view and ba
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import geopandas as gpd
 import streamlit as st
@@ -33,15 +34,16 @@ from layers.mapview import (
     town_label_list,
 )
 from present.countyview import CountyView
-from ui import data, state
+from ui import data, editor, state
 from ui.exchange import PrintContext
 from ui.panel import render_panel
 from ui.sidebar import enter_county
 
 
-@st.cache_data(show_spinner=False)
-def cached_static(county: str, basemap: str, with_boundaries: bool = True) -> StaticPart:
-    """Boundaries, legend and extent of a view (what filters and selection never change), per basemap."""
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_static(county: str, basemap: str, *, with_boundaries: bool = True, revision: str = "") -> StaticPart:
+    """Boundaries, legend and extent of a view (what filters and selection never change), per basemap and store
+    revision (the legend counts what is located)."""
     view = data.county_view(county)
     names = data.plan_names()
     with_plan = {c: names[c] for c in names if c != config.MUNICIPAL_ADCODE}
@@ -70,11 +72,12 @@ HANDLED_CLICK = "_map_click_seen"  # (map key, click count) of the last click ac
 def on_map_click(key: str) -> None:
     """st_folium's on_change: the clicked layer's tooltip carries its key (``f:``/``t:``/``d:``); select it.
 
-    The map also reports its bounds when it is moved: only a new click (its count changed) selects.  A click on the
-    map of the view just left (its frame stays on the page until the new map is drawn) is dropped: its item is not
-    in this view, and selecting it would leave the panel empty.
+    The map also reports its bounds when it is moved: only a new click (its count changed) selects.  In the edit
+    mode the map's clicks draw; the edited item stays selected.  A click on the map of the view just left (its frame
+    stays on the page until the new map is drawn) is dropped: its item is not in this view, and selecting it would
+    leave the panel empty.
     """
-    if not key.startswith(map_key(state.county(), "")):
+    if editor.editing_item() is not None or not key.startswith(map_key(state.county(), "")):
         return
     value = st.session_state.get(key) or {}
     seen = (key, value.get("last_object_clicked_count"))
@@ -118,8 +121,11 @@ def render_map(
     *,
     with_boundaries: bool,
     imported: ImportResult | None = None,
-) -> None:
-    """The map of the view; a click selects the clicked item (:func:`on_map_click`), without a second run."""
+) -> Any:
+    """The map of the view; a click selects the clicked item (:func:`on_map_click`), without a second run.
+
+    Returns the map's value (in the edit mode it holds the user's drawing).
+    """
     basemap = shown_basemap()
     gcj = BASEMAPS[basemap].gcj02
     seats = display_seats(dict(view.seats), gcj)
@@ -135,7 +141,7 @@ def render_map(
         # A GIS team's layer rides with the plan layers (dynamic), so showing it keeps the user's view.
         extra.append(imported_layer(to_display(imported.gdf, basemap), label_field=imported.name_field))
     mv = map_view(
-        cached_static(view.county, basemap, with_boundaries=with_boundaries),
+        cached_static(view.county, basemap, with_boundaries=with_boundaries, revision=view.revision),
         to_display(shown, basemap),
         tianditu_key=data.tianditu_key(),
         towns=town_label_list(seats, counts),
@@ -143,11 +149,12 @@ def render_map(
         focus=focus,
         town_focus=town_focus,
         extra_groups=extra,
+        editing=editor.edit_target(view),
     )
     if mv.empty:
         st.info("尚无行政区划边界数据，也没有可定位的要素：地图暂为空白。")
     fmap = live_assets(mv.fmap, mv.groups)
-    st_folium(fmap, **mv.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, mv.key))
+    return st_folium(fmap, **mv.kwargs(MAP_HEIGHT), on_change=partial(on_map_click, mv.key))
 
 
 @st.fragment
@@ -166,9 +173,9 @@ def render_map_and_panel(
         st.rerun(scope="app")
     left, right = st.columns([5, 2], gap="medium")
     with left:
-        render_map(view, shown, with_boundaries=boundaries is not None, imported=imported)
+        value = render_map(view, shown, with_boundaries=boundaries is not None, imported=imported)
     with right:
-        render_panel(view, boundaries)
+        render_panel(view, boundaries, value)
     state.write_url()
 
 

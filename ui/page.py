@@ -16,6 +16,7 @@ from geo.errors import GeoDataError
 from plan.model import PlanDataError
 from present.countyview import CountyView
 from present.markup import esc
+from store.errors import StoreError
 from ui import data, tabs
 
 
@@ -36,7 +37,20 @@ def load_view(county: str) -> CountyView | None:
         st.error(f"规划数据有误，无法显示该视图：\n\n{exc}")
     except GeoDataError as exc:
         st.error(f"地理数据有误：{exc}")
+    except StoreError as exc:
+        st.error(f"编辑库无法读取，无法显示该视图：{exc}")
     return None
+
+
+def store_notices() -> None:
+    """Say once per session when the store cannot be used, or which overrides rows were left out."""
+    if st.session_state.get("_store_noticed"):
+        return
+    st.session_state["_store_noticed"] = True
+    if data.store_problem():
+        st.warning(f"编辑库不可用，标绘与保存已停用：{data.store_problem()}")
+    for problem in data.migration_problems():
+        st.warning(f"坐标文件迁移时跳过一行：{problem}")
 
 
 def load_boundaries() -> gpd.GeoDataFrame | None:
@@ -89,7 +103,7 @@ def render_header(view: CountyView, shown: int, on_map: int) -> None:
     counts = f"共 {len(view.features)} 项规划要素"
     if shown != len(view.features):
         counts += f"，当前筛选 {shown} 项"
-    counts += f"，图上 {on_map} 项" + ("（其余为全域性或无法定位，见“未定位与全域条目”）" if on_map < shown else "")
+    counts += f"，图上 {on_map} 项" + ("（其余为全域性或无法定位，见“待定位”）" if on_map < shown else "")
     st.html(
         f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">{esc(plan.title)}</div>'
         f'<div style="color:#666">{esc(plan.issuer or "")} {esc(plan.period or "")} · {counts}</div>' + WINDOW_FIT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import geopandas as gpd
 import streamlit as st
@@ -11,7 +12,7 @@ import config
 from present.countyview import CountyView
 from present.filters import district_items, town_of_place, towns_of
 from present.panel import PANEL_CSS, district_panel_html, feature_panel_html, town_panel_html
-from ui import data, state
+from ui import data, editor, state
 from ui.sidebar import enter_county
 
 
@@ -28,8 +29,9 @@ EMPTY_PANEL = (
 )
 
 
-def render_panel(view: CountyView, boundaries: gpd.GeoDataFrame | None) -> None:
-    """Panel of the selection (``f:``/``t:``/``d:``), or a hint when nothing is selected."""
+def render_panel(view: CountyView, boundaries: gpd.GeoDataFrame | None, map_value: Any = None) -> None:
+    """Panel of the selection (``f:``/``t:``/``d:``), or a hint when nothing is selected; for an item also its
+    位置标绘 section (``map_value``: the map's return value, holding a drawing in the edit mode)."""
     st.html(PANEL_CSS)
     selected = state.selected()
     if not selected:
@@ -45,6 +47,7 @@ def render_panel(view: CountyView, boundaries: gpd.GeoDataFrame | None) -> None:
         row = hit.iloc[0].to_dict()
         row["note"] = next((e.note for e in plan.entities if e.id == value), None)
         st.html(feature_panel_html(row, plan.title))
+        editor.render_editor(view, row, map_value)
         lookup = town_of_place(plan)
         for town in towns_of(row["places"], lookup):
             mentions = view.mentions.get(town, [])
@@ -70,4 +73,9 @@ def render_panel(view: CountyView, boundaries: gpd.GeoDataFrame | None) -> None:
             f"进入{names[value]}规划视图 →", type="primary", on_click=enter_county, args=(value,), key=Key.ENTER
         ):
             st.rerun()  # another view: the whole page, not only the map fragment
-    st.button("清除选择", key=Key.CLEAR, on_click=state.select, args=(None, False))
+    st.button("清除选择", key=Key.CLEAR, on_click=_clear)
+
+
+def _clear() -> None:
+    editor.stop()
+    state.select(None, False)

@@ -20,7 +20,7 @@ from present.countyview import CountyView
 from present.filters import Filters, designation_options
 from present.markup import md
 from present.overview import locating_counts
-from ui import data, state
+from ui import data, editor, state
 from ui.state import Key as ViewKey
 from ui.tabs import FOCUS_ROW, UNLOCATED_TAB
 from ui.tabs import Key as TabKey
@@ -41,7 +41,8 @@ def clear_filters() -> None:
 
 
 def on_county_change() -> None:
-    """The view chip changed: a new view starts with no selection, every layer on and no filter."""
+    """The view chip changed: a new view starts with no selection, every layer on, no filter, no editing."""
+    editor.stop()
     state.reset_view()
     clear_filters()
 

@@ -30,7 +30,7 @@ from present.overview import overview_markdown
 from present.tables import attribute_table, gis_reason_table
 from ui import data, state
 
-UNLOCATED_TAB = "未定位与全域条目"
+UNLOCATED_TAB = "待定位"
 TAB_LABELS = ("概览", "属性表", UNLOCATED_TAB, "主要指标", "跨规划指标对比", "导出与导入")
 
 
@@ -95,12 +95,12 @@ def render_unlocated(view: CountyView) -> None:
     unlocated = missing[missing["precision"] != "county"]
     scope = "市" if plan.is_municipal else "县"
     st.markdown(
-        f"《{md(plan.title)}》共 {len(features)} 项：图上 {len(features) - len(missing)} 项，"
+        f"**表格**（可排序；搜索结果在此选中）：图上 {len(features) - len(missing)} 项，"
         f"全{scope}范围 {len(countywide)} 项，无法定位 {len(unlocated)} 项。"
     )
     st.markdown(
-        f"**无法定位（{len(unlocated)}）** — 每项都写明了原因；GIS 人员可在“导出与导入”中导入坐标，"
-        "匹配后这些条目就会标在图上。"
+        f"**无法定位（{len(unlocated)}）** — 每项都写明了原因；可在上方逐条“标绘”，或由 GIS 人员在“导出与导入”中"
+        "导入图层，匹配后这些条目就会标在图上。"
     )
     render_table(unlocated, Key.UNLOCATED, {"reason": "原因"})
     st.markdown(f"**全{scope}范围 / 未点名地点（{len(countywide)}）**")
@@ -108,7 +108,7 @@ def render_unlocated(view: CountyView) -> None:
     with st.expander("给 GIS 人员：定位依据原文"):
         st.caption(
             "定位程序给出的原始说明（含数据文件名）。乡镇坐标来自 data/gazetteer/towns.csv（匹配报告 "
-            "data/gazetteer/report.csv）；补充坐标写入 data/overrides.csv（county,place,lon,lat,crs,note）。"
+            "data/gazetteer/report.csv）；用户标绘与导入的几何保存在编辑库（RRMAP_DB，默认 ~/.local/share/rrmap/edits.gpkg），修改历史见各条目面板。"
         )
         st.dataframe(gis_reason_table(missing), hide_index=True, width="stretch")
 
