@@ -11,8 +11,8 @@ console errors, server exceptions (the server log scanned for tracebacks), click
 click on the pin to the panel showing that item, so the driver's latency is not counted), view-switch
 and layer-toggle times (driver side), and the server's peak memory (VmHWM).
 
-Store part (:func:`store_load`): concurrent importers and savers on the editable store, asserting that no row is
-lost — it needs the store of issue 14 and reports itself as pending until that has landed.
+Store part (:mod:`bench.storeload`): concurrent importer and saver processes on the editable store (issue 14),
+SQLite/GeoPackage and PostGIS, then a count that no row was lost.
 
 Not a test: nothing fails on a slow figure.  Writes its own section of docs/perf.md (between the markers of
 :mod:`bench.report`), leaving the ``make bench`` tables as they are.
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import random
 import re
 import statistics
@@ -38,6 +37,7 @@ from urllib.parse import urlparse
 from bench import browser as br
 from bench import machine, server
 from bench.report import LOAD_SECTION, splice_section
+from bench.storeload import StoreResult, run_backends
 
 ROOT = server.ROOT
 APP = ROOT / "app.py"
@@ -91,7 +91,7 @@ class LoadResult:
     peak_rss_mb: float | None
     load_end: float | None
     started: str
-    store: StoreResult | None = None
+    store: list[StoreResult] = field(default_factory=list)
 
     def merged(self, name: str) -> list[Any]:
         return [v for s in self.stats for v in getattr(s, name)]
@@ -333,34 +333,6 @@ async def browser_load(sessions: int, duration_s: float, timeout_ms: float) -> L
     return LoadResult(sessions, duration_s, stats, exceptions, peak, machine.load_average(), started)
 
 
-# --- the store -------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class StoreResult:
-    """Concurrent importers/savers on the store: how many rows were written and found, or why it did not run."""
-
-    pending: str | None = None
-    backend: str = ""
-    writers: int = 0
-    written: int = 0
-    found: int = 0
-    conflicts: int = 0
-    errors: list[str] = field(default_factory=list)
-    seconds: float | None = None
-
-
-def store_load() -> StoreResult:
-    """N concurrent importers and savers on the editable store, then a count that every saved row is there.
-
-    The store (SQLite/GeoPackage and PostGIS) is issue 14's and has not landed in this branch: until it has, the
-    run reports this part as pending (docs/perf.md says so).
-    """
-    if importlib.util.find_spec("store") is None:
-        return StoreResult(pending="the editable store (issue 14, package store/) has not landed in main yet")
-    return StoreResult(pending="the store has landed; its concurrent writers are not wired into bench.load yet")
-
-
 # --- the document ----------------------------------------------------------------------------------------------------
 
 
@@ -412,19 +384,19 @@ def section(result: LoadResult, machine_lines: list[str]) -> str:
         lines += ["First problems seen:", ""]
         lines += [f"- {e}" for e in (errors[:5] + console[:5] + result.server_exceptions[:5])]
         lines.append("")
-    store = result.store
-    if store is not None:
+    for store in result.store:
         if store.pending:
-            lines += [f"Concurrent importers/savers on the store: **pending** — {store.pending}.", ""]
-        else:
-            lines += [
-                f"Concurrent importers/savers on the store ({store.backend}): {store.writers} writers, "
-                f"{store.written:,} rows written, {store.found:,} found afterwards, {store.conflicts} version "
-                f"conflicts (retried), {len(store.errors)} errors"
-                + (f", {store.seconds:.1f} s" if store.seconds is not None else "")
-                + ".",
-                "",
-            ]
+            lines += [f"Concurrent importers/savers on the store, {store.backend}: **not run** — {store.pending}.", ""]
+            continue
+        verdict = "no row lost" if not store.problems and not store.lost else "ROWS LOST OR INCONSISTENT"
+        lines += [
+            f"Concurrent importers/savers on the store, {store.backend}: {store.writers} processes "
+            f"({store.writers // 2} importers, {store.writers - store.writers // 2} savers) in {store.seconds:.1f} s; "
+            f"{store.written:,} writes, {store.history_found:,} history rows and {store.items_found:,} of "
+            f"{store.items_expected:,} items found, {store.conflicts} stale saves or colliding imports refused and "
+            f"retried — **{verdict}**" + (f": {'; '.join(store.problems[:3])}" if store.problems else "") + ".",
+            "",
+        ]
     lines += [
         "What is measured: each session is a fresh browser context on one Chromium (flags of `bench/browser.py`, "
         "every non-localhost request blocked) that opens a random view, then repeats at random: click a pin on the "
@@ -455,12 +427,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "perf.md")
     parser.add_argument("--no-write", action="store_true", help="print the section, do not touch docs/perf.md")
     parser.add_argument("--verbose", action="store_true", help="log every action")
+    parser.add_argument("--pg-url", help="PostGIS database for the store part (default: a throwaway cluster)")
+    parser.add_argument("--store-only", action="store_true", help="only the store part (prints, writes nothing)")
     ns = parser.parse_args(argv)
     global VERBOSE
     VERBOSE = ns.verbose
     sys.path[:0] = [p for p in server.python_path().split(":") if p not in sys.path]
+    if ns.store_only:
+        for store in run_backends(ns.pg_url):
+            print(store)
+        return 0
     result = asyncio.run(browser_load(ns.sessions, ns.duration, ns.timeout * 1000))
-    result.store = store_load()
+    log("store: concurrent importers and savers")
+    result.store = run_backends(ns.pg_url)
     text = section(result, machine.describe(br.CHROMIUM))
     print(text)
     if not ns.no_write:

@@ -189,3 +189,26 @@ def test_load_figures_percentiles_and_server_exceptions() -> None:
     found = server_exceptions(log)
     assert len(found) == 3 and "Uncaught app exception" in found[0] and "KeyError" in found[2]
     assert server_exceptions("all fine\nWarning: deprecated\n") == []
+
+
+def test_store_load_counts_every_write_of_concurrent_importers_and_savers(tmp_path) -> None:
+    from bench.storeload import run
+
+    result = run(str(tmp_path / "edits.gpkg"), "SQLite/GeoPackage", writers=4, n_items=6, n_shared=3)
+    assert result.problems == [] and result.lost == 0
+    assert result.items_found == result.items_expected == 4 * 6 + 1
+    assert result.history_found == result.written == 2 * 6 + 2 * 3 + 2 * (2 * 6) + 2 * 3 + 1
+
+
+def test_load_section_says_whether_rows_were_lost() -> None:
+    from bench.load import LoadResult, SessionStats, section
+    from bench.storeload import StoreResult
+
+    stats = SessionStats(panel_ms=[100.0, 200.0])
+    ok = StoreResult("PostGIS", writers=8, written=9, items_expected=3, items_found=3, history_found=9)
+    bad = StoreResult("SQLite/GeoPackage", writers=8, written=9, items_expected=3, items_found=3, history_found=8)
+    result = LoadResult(20, 120.0, [stats], [], 400.0, 1.0, "2026-01-01 00:00", store=[ok, bad])
+    text = section(result, ["- CPU: test"])
+    assert "PostGIS: 8 processes" in text and "**no row lost**" in text
+    assert "**ROWS LOST OR INCONSISTENT**" in text
+    assert "| concurrent browser sessions (one server) | 20 |" in text
