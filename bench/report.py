@@ -126,3 +126,29 @@ def budget_summary(rows: Sequence[Row]) -> tuple[int, int, int]:
         else:
             unknown += 1
     return met, missed, unknown
+
+
+# --- sections of docs/perf.md written by other commands -----------------------------------------------------------
+
+# ``make bench`` rewrites docs/perf.md; ``make bench-load`` owns the part between these markers, which ``make bench``
+# keeps as it is (and which ``make bench-load`` replaces, or appends when missing).
+LOAD_SECTION = ("<!-- bench.load: begin -->", "<!-- bench.load: end -->")
+
+
+def extract_section(document: str, markers: tuple[str, str]) -> str:
+    """The block between ``markers`` (markers included), or "" when the document has none."""
+    begin, end = markers
+    start = document.find(begin)
+    stop = document.find(end, start + len(begin)) if start >= 0 else -1
+    if start < 0 or stop < 0:
+        return ""
+    return document[start : stop + len(end)]
+
+
+def splice_section(document: str, markers: tuple[str, str], body: str) -> str:
+    """``document`` with the block between ``markers`` replaced by ``body`` (appended when there is no block)."""
+    block = f"{markers[0]}\n{body.rstrip()}\n{markers[1]}"
+    old = extract_section(document, markers)
+    if old:
+        return document.replace(old, block)
+    return (document.rstrip() + "\n\n" if document.strip() else "") + block + "\n"

@@ -26,7 +26,7 @@ from gisio.package import Package, attributes_only
 from gisio.partition import ItemLayer, promote
 from gisio.rfc7946 import rfc7946_problems
 from gisio.styles import item_style
-from gisio.tabular import check_features, figure_columns, neutralise_frame, plain_value, properties, tabular_frame
+from gisio.tabular import check_features, figure_columns, plain_value, properties, safe_csv, tabular_frame
 
 GEOJSON_NOGEOM = "nogeom"
 
@@ -116,7 +116,7 @@ def write_geojson_zip(
             tables[stem] = attributes_only(package.layer(layer))[[c for c in columns if c in package.items.columns]]
             titles[stem] = layer.title
         dictionary = dictionary_frame(dictionary_rows(tables, titles))
-        zf.writestr(DICTIONARY_NAME, "\ufeff" + neutralise_frame(dictionary).to_csv(index=False))
+        zf.writestr(DICTIONARY_NAME, "\ufeff" + safe_csv(dictionary))
         notes = (
             "每个图层一个 GeoJSON 文件（RFC 7946，WGS84 经纬度），同名 .qml 为 QGIS 默认样式，.sld 供其他软件使用。",
             f"没有几何的条目在 {base}_{GEOJSON_NOGEOM}.geojson（geometry 为 null）。",

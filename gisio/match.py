@@ -9,7 +9,9 @@ strongest match after our own ids.  Items without a code are matched by name as 
 from __future__ import annotations
 
 import difflib
+import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +24,9 @@ from geo.boundaries import load_boundaries
 from geo.errors import GeoDataError
 from geo.usergeo import KIND_LABELS, checked_geometry, geometry_kind
 from gisio.errors import GisIOError, ImportRejected
+from gisio.limits import short_name
 from gisio.normalise import ImportResult, guess_name_field
+from gisio.watchdog import checkpoint, run_with_deadline
 from plan.names import normalise
 from store.db import Store
 from store.errors import StoreError
@@ -108,6 +112,111 @@ def entity_codes(features: gpd.GeoDataFrame) -> dict[str, list[str]]:
     return out
 
 
+# A fuzzy hit scores 0.65 × the similarity ratio, so with the default ``min_score`` only near-identical names
+# (ratio ≥ 0.92) are kept; the index below only computes ratios that can reach the cut.
+_FUZZY_WEIGHT = 0.65
+
+
+class PlanNameIndex:
+    """Plan entity names indexed for matching thousands of imported names without comparing every pair.
+
+    Equal names and equal normalised names are dictionary look-ups; "one name contains the other" looks up the
+    imported name's substrings and intersects the entities holding its rarest character; "similar names" computes
+    difflib's ratio only for entities whose length and shared characters allow the ratio to reach the cut.  The
+    result is exactly that of comparing every pair (``tests/test_hostile_input.py`` checks it against the
+    pairwise definition).
+    """
+
+    def __init__(self, entities: Sequence[tuple[str, str, str]]) -> None:
+        self.entities = list(entities)
+        self.norms = [normalise(str(name)) for _eid, name, _county in self.entities]
+        self.by_name: dict[str, list[int]] = {}
+        self.by_norm: dict[str, list[int]] = {}
+        self.by_char: dict[str, list[tuple[int, int]]] = {}
+        self.by_length: dict[int, list[int]] = {}
+        self.matchers: list[difflib.SequenceMatcher[str]] = []
+        for i, (_eid, name, _county) in enumerate(self.entities):
+            norm = self.norms[i]
+            self.by_name.setdefault(str(name), []).append(i)
+            self.by_norm.setdefault(norm, []).append(i)
+            for char, count in Counter(norm).items():
+                self.by_char.setdefault(char, []).append((i, count))
+            self.by_length.setdefault(len(norm), []).append(i)
+            matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(None)
+            matcher.set_seq2(norm)  # difflib caches its index of the second sequence
+            self.matchers.append(matcher)
+        self.longest = max((len(n) for n in self.norms), default=0)
+        self._cache: dict[tuple[str, str, float], list[tuple[int, str, float]]] = {}
+
+    def _contains(self, key: str) -> set[int]:
+        found: set[int] = set()
+        if len(key) < 2:
+            return found
+        for size in range(2, min(len(key), self.longest) + 1):  # an entity name inside the imported one
+            for start in range(len(key) - size + 1):
+                found.update(self.by_norm.get(key[start : start + size], ()))
+        postings = [self.by_char.get(c, []) for c in set(key)]
+        if all(postings):  # the imported name inside an entity name: it holds every character of it
+            rarest = min(postings, key=len)
+            found.update(i for i, _n in rarest if key in self.norms[i])
+        return {i for i in found if len(self.norms[i]) >= 2}
+
+    def _fuzzy(self, key: str, cut: float) -> dict[int, float]:
+        """Entities whose similarity ratio with ``key`` reaches ``cut``, with the ratio."""
+        la = len(key)
+        if cut <= 0:  # every entity reaches the cut: compare them all
+            out = {}
+            for i, matcher in enumerate(self.matchers):
+                matcher.set_seq1(key)
+                out[i] = matcher.ratio()
+            return out
+        if la == 0:
+            return dict.fromkeys(self.by_length.get(0, ()), 1.0)
+        # ratio = 2·M/(la+lb) ≤ 2·min(la,lb)/(la+lb): only lengths that can reach the cut, and only entities
+        # whose shared characters (a bound on M) can.
+        low = math.ceil(la * cut / (2 - cut) - 1e-9)
+        high = math.floor(la * (2 - cut) / cut + 1e-9)
+        shared: dict[int, int] = {}
+        for char, count in Counter(key).items():
+            for i, n in self.by_char.get(char, ()):
+                if low <= len(self.norms[i]) <= high:
+                    shared[i] = shared.get(i, 0) + min(count, n)
+        found = {}
+        for i, common in shared.items():
+            if 2 * common / (la + len(self.norms[i])) < cut:
+                continue
+            matcher = self.matchers[i]
+            matcher.set_seq1(key)
+            ratio = matcher.ratio()
+            if ratio >= cut:
+                found[i] = ratio
+        return found
+
+    def hits(self, text: str, min_score: float) -> list[tuple[int, str, float]]:
+        """(entity index, method, score) of every entity an imported name matches, in entity order."""
+        memo = (text, "", min_score)
+        if memo in self._cache:
+            return self._cache[memo]
+        key = normalise(text)
+        method: dict[int, tuple[str, float]] = {}
+        for i in self.by_name.get(text, ()):
+            method[i] = ("name", 0.95)
+        if key:
+            for i in self.by_norm.get(key, ()):
+                method.setdefault(i, ("normalised", 0.9))
+        for i in self._contains(key):
+            method.setdefault(i, ("contains", 0.7))
+        # Kept when ratio >= min_score and round(0.65 × ratio, 3) >= min_score; the cut is just below both.
+        cut = max(min_score, (min_score - 0.0005) / _FUZZY_WEIGHT)
+        for i, ratio in self._fuzzy(key, cut).items():
+            if i not in method and ratio >= min_score:
+                method[i] = ("fuzzy", round(_FUZZY_WEIGHT * ratio, 3))
+        out = sorted(((i, m, score) for i, (m, score) in method.items()), key=lambda t: t[0])
+        if len(self._cache) < 200_000:
+            self._cache[memo] = out
+        return out
+
+
 def match_by_name(
     imported: ImportResult | gpd.GeoDataFrame,
     features: gpd.GeoDataFrame,
@@ -115,21 +224,43 @@ def match_by_name(
     name_field: str | None = None,
     min_score: float = 0.6,
     code_field: str | None = None,
+    timeout: float | None = None,
 ) -> tuple[list[Match], list[str]]:
     """Propose plan entities for each imported feature (point, line or area), best first.
 
     An imported ``id`` equal to an entity id wins (a GIS team edited our export); then an official division code
     equal to an item's (the feature table's ``codes``; the layer's code column is guessed unless ``code_field``
-    names it); then equal names, equal
-    normalised names (:func:`plan.names.normalise`), one name containing the other, and similar names.
+    names it); then equal names, equal normalised names (:func:`plan.names.normalise`), one name containing the
+    other, and similar names.  Names are looked up in a :class:`PlanNameIndex`, so 100,000 features take seconds;
+    the whole match runs under a deadline (``timeout``, default ``config.IMPORT_TIMEOUT_S``;
+    :func:`gisio.watchdog.run_with_deadline`).
 
     Returns
     -------
     tuple
         ``(matches, notes)``: every candidate with score ``>= min_score`` (several per feature when ambiguous)
         and Chinese notes on features that were skipped (no geometry, no name, no candidate).
-    """
 
+    Raises
+    ------
+    ImportRejected
+        Code ``timeout``: matching took longer than allowed.
+    """
+    return run_with_deadline(
+        lambda: _match(imported, features, name_field=name_field, min_score=min_score, code_field=code_field),
+        what="按名称匹配规划条目",
+        seconds=timeout,
+    )
+
+
+def _match(
+    imported: ImportResult | gpd.GeoDataFrame,
+    features: gpd.GeoDataFrame,
+    *,
+    name_field: str | None,
+    min_score: float,
+    code_field: str | None,
+) -> tuple[list[Match], list[str]]:
     gdf = imported.gdf if isinstance(imported, ImportResult) else imported
     detected = imported.name_field if isinstance(imported, ImportResult) else None
     field_name = name_field or detected or guess_name_field(gdf)
@@ -138,35 +269,29 @@ def match_by_name(
     notes: list[str] = []
     entities = list(zip(features["id"], features["name"], features["county"].astype(str)))
     by_id = {e[0]: e for e in entities}
-    norm = {e[0]: normalise(str(e[1])) for e in entities}
+    index = PlanNameIndex(entities)
+    texts = gdf[field_name].tolist() if field_name and field_name in gdf.columns else [None] * len(gdf)
+    fids = gdf["id"].tolist() if "id" in gdf.columns else [None] * len(gdf)
+    codes = gdf[code_column].tolist() if code_column else [None] * len(gdf)
     matches: list[Match] = []
     skipped_shape = 0
     unmatched: list[str] = []
     for i, geom in enumerate(gdf.geometry.values):
+        if i % 1000 == 0:
+            checkpoint()
         if geometry_kind(geom) is None:
             skipped_shape += 1
             continue
-        text = str(gdf[field_name].iloc[i]) if field_name and gdf[field_name].iloc[i] is not None else ""
-        fid = str(gdf["id"].iloc[i]) if "id" in gdf.columns and gdf["id"].iloc[i] is not None else ""
-        code = normalise_code(gdf[code_column].iloc[i]) if code_column else None
+        text = str(texts[i]) if texts[i] is not None else ""
+        fid = str(fids[i]) if fids[i] is not None else ""
+        code = normalise_code(codes[i]) if code_column else None
         hits: list[tuple[str, str, float]] = []  # (entity id, method, score)
         if fid in by_id:
             hits.append((fid, "id", 1.0))
         elif code and by_code.get(code):
             hits.extend((eid, "code", 0.98) for eid in by_code[code] if eid in by_id)
         if not hits and text:
-            key = normalise(text)
-            for eid, ename, _county in entities:
-                if ename == text:
-                    hits.append((eid, "name", 0.95))
-                elif key and norm[eid] == key:
-                    hits.append((eid, "normalised", 0.9))
-                elif len(key) >= 2 and (key in norm[eid] or norm[eid] in key) and len(norm[eid]) >= 2:
-                    hits.append((eid, "contains", 0.7))
-                else:
-                    ratio = difflib.SequenceMatcher(None, key, norm[eid]).ratio()
-                    if ratio >= min_score:
-                        hits.append((eid, "fuzzy", round(0.65 * ratio, 3)))
+            hits = [(index.entities[k][0], method, score) for k, method, score in index.hits(text, min_score)]
         point = geom if geom.geom_type == "Point" else geom.representative_point()
         found = [
             Match(
@@ -191,7 +316,7 @@ def match_by_name(
         notes.append(f"{skipped_shape} 个要素没有几何或几何类型混杂，不参与匹配")
     if unmatched:
         notes.append(
-            f"{len(unmatched)} 个要素找不到对应的规划条目：{'、'.join(unmatched[:10])}"
+            f"{len(unmatched)} 个要素找不到对应的规划条目：{'、'.join(short_name(u, 30) for u in unmatched[:10])}"
             + ("…" if len(unmatched) > 10 else "")
         )
     return matches, notes

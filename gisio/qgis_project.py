@@ -36,7 +36,7 @@ from gisio.gpkg import (
 )
 from gisio.metadata import APP_NAME, DICTIONARY_NAME, README_NAME, LayerSummary, readme_text
 from gisio.package import Package
-from gisio.tabular import neutralise_frame
+from gisio.tabular import safe_csv
 
 WORKER = Path(__file__).with_name("qgis_worker.py")
 INSTALL_HINT = "sudo apt-get install --no-install-recommends python3-qgis qgis-providers"
@@ -231,7 +231,7 @@ def write_qgis_package(
             readme_text(package.delivery(format_label, layers=summaries, notes=notes)), encoding="utf-8"
         )
         dictionary = dictionary_frame(package.dictionary())
-        (folder / DICTIONARY_NAME).write_text(neutralise_frame(dictionary).to_csv(index=False), encoding="utf-8-sig")
+        (folder / DICTIONARY_NAME).write_text(safe_csv(dictionary), encoding="utf-8-sig", newline="")
         names = [qgz.name, gpkg.name, README_NAME, DICTIONARY_NAME]
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for name in names:

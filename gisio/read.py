@@ -2,11 +2,15 @@
 
 The front door is :func:`read_upload` (bytes + file name, as a Streamlit upload gives them) or :func:`read_path`.
 It checks the size, emptiness and type of the file, unpacks zips without trusting them (no ``../`` paths, no
-links, a cap on the unpacked size), detects UTF-8 vs GBK text, finds the CRS (from the file, from the user, or
-suggested from the coordinate ranges: WGS84/CGCS2000/GCJ-02, Gauss-Krüger zones with or without zone prefix,
-Web Mercator), rejects NaN/Inf/out-of-range coordinates and mixed-type geometry collections, repairs invalid
-geometries with a report, and returns the layer in EPSG:4326.  Every refusal is an :class:`ImportRejected` with a
-Chinese message naming the problem; nothing is written anywhere but a private temporary directory.
+links, a cap on the unpacked size), enforces the import limits before the expensive work (:mod:`gisio.limits`),
+checks Shapefile and GeoPackage structure (:mod:`gisio.integrity`), detects the text encoding without trusting a
+``.cpg`` (:mod:`gisio.encoding`), finds the CRS (from the file, from the user, or suggested from the coordinate
+ranges: WGS84/CGCS2000/GCJ-02, Gauss-Krüger zones with or without zone prefix, Web Mercator) and checks it against
+the coordinates, rejects NaN/Inf/out-of-range coordinates, unknown geometry types and mixed-type geometry
+collections, repairs invalid geometries with a report, and returns the layer in EPSG:4326.  The whole read runs
+under a deadline (:mod:`gisio.watchdog`).  Every refusal is an :class:`ImportRejected` with a Chinese message naming
+the problem; nothing is written anywhere but a private temporary directory.  docs/hostile_input.md lists what
+happens to each kind of bad file.
 
 :func:`to_features` turns a layer exported by :mod:`gisio.export` back into the feature table;
 :func:`match_by_name` and :func:`save_matches` give plan entities the exact locations of imported points.
@@ -15,8 +19,8 @@ Chinese message naming the problem; nothing is written anywhere but a private te
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import json
 import math
 import re
 import struct
@@ -24,6 +28,7 @@ import tempfile
 import warnings
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -35,17 +40,21 @@ import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 import config
 from geo.crs import normalise_crs
 from geo.errors import GeoDataError
+from gisio import encoding as enc
+from gisio import geojson_read
 from gisio.errors import ImportRejected
 from gisio.gpkg import GPKG_META_TABLE, ITEM_LAYERS_KEY
-from gisio.normalise import ImportResult, RawLayer, feature_label, find_column, finish_layer
-from gisio.rfc7946 import GEOMETRY_TYPES
+from gisio.integrity import check_shapefile, inspect_gpkg
+from gisio.limits import ImportLimits, check_features, check_fields, check_filename, short_name
+from gisio.normalise import ImportResult, RawLayer, find_column, finish_layer
 from gisio.shapefile import SHP_FIELDS, SHP_FULL_SUFFIX, SHP_NOGEOM, SHP_TRUNCATION_MARK
+from gisio.watchdog import checkpoint, run_with_deadline
 
 SUPPORTED: dict[str, str] = {
     ".geojson": "geojson",
@@ -136,6 +145,8 @@ def read_upload(
     encoding: str | None = None,
     max_mb: float | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
+    limits: ImportLimits | None = None,
+    timeout: float | None = None,
 ) -> ImportResult:
     """Read an uploaded GIS file into an :class:`ImportResult` (EPSG:4326).
 
@@ -147,11 +158,15 @@ def read_upload(
         Source CRS chosen by the user (any name of :func:`geo.crs.normalise_crs`, e.g. ``"gcj02"``, ``"4545"``);
         overrides what the file says.  Default: the file's own CRS, else suggested from the coordinates.
     encoding
-        Attribute encoding chosen by the user (``"UTF-8"``, ``"GBK"``); default: detected.
+        Attribute encoding chosen by the user (``"UTF-8"``, ``"GBK"``, ``"Big5"``, ``"UTF-16"``); default: detected.
     max_mb
         Size limit in MB (default ``config.MAX_UPLOAD_MB``).
     boundaries
         County boundaries, to rank CRS suggestions by where the data falls (optional).
+    limits
+        Import limits (default: :class:`gisio.limits.ImportLimits` from :mod:`config`).
+    timeout
+        Seconds the read may take (default ``config.IMPORT_TIMEOUT_S``; ``math.inf``: no deadline).
 
     Raises
     ------
@@ -159,6 +174,8 @@ def read_upload(
         The file is refused; the message (Chinese) names the problem.
     """
     name = Path(filename or "upload").name
+    limits = limits or ImportLimits()
+    check_filename(name, limits)
     limit_mb, limit = _limit_bytes(max_mb)
     if len(data) > limit:
         raise _too_large(name, len(data), limit_mb)
@@ -183,20 +200,27 @@ def read_upload(
         raise ImportRejected(f"“{name}”的内容是{what}，与扩展名 {ext} 不符：请改正扩展名后再上传", "content_mismatch")
 
     user_crs = _normalise_user_crs(crs) if crs else None
-    with tempfile.TemporaryDirectory(prefix="rrmap-import-") as tmp:
-        work = Path(tmp)
-        if kind in ("zip", "kmz"):
-            files = safe_unzip(data, work / "unzipped", max_bytes=UNZIP_FACTOR * limit, name=name)
-            raw = _read_zip_contents(files, name, encoding, kmz=(kind == "kmz"))
-        elif kind == "geojson":
-            raw = _read_geojson(data, name, encoding)
-        elif kind == "csv":
-            raw = _read_csv(data, name, encoding)
-        else:
-            path = work / f"upload{ext}"
-            path.write_bytes(data)
-            raw = _read_gpkg(path, name) if kind == "gpkg" else _read_kml(path, name)
-    return finish_layer(raw, name, user_crs=user_crs, boundaries=boundaries)
+    if encoding and enc.canonical(encoding) is None:
+        raise ImportRejected(f"不支持的编码“{encoding}”：可选 {'、'.join(enc.CHOICES)}", "encoding")
+    chosen = enc.canonical(encoding) if encoding else None
+
+    def read() -> ImportResult:
+        with tempfile.TemporaryDirectory(prefix="rrmap-import-") as tmp:
+            work = Path(tmp)
+            if kind in ("zip", "kmz"):
+                files = safe_unzip(data, work / "unzipped", max_bytes=UNZIP_FACTOR * limit, name=name, limits=limits)
+                raw = _read_zip_contents(files, name, chosen, kmz=(kind == "kmz"), limits=limits)
+            elif kind == "geojson":
+                raw = _read_geojson(data, name, chosen, limits)
+            elif kind == "csv":
+                raw = _read_csv(data, name, chosen, limits)
+            else:
+                path = work / f"upload{ext}"
+                path.write_bytes(data)
+                raw = _read_gpkg(path, name, limits) if kind == "gpkg" else _read_kml(path, name, limits)
+        return finish_layer(raw, name, user_crs=user_crs, boundaries=boundaries, limits=limits)
+
+    return run_with_deadline(read, what=f"读取“{short_name(name)}”", seconds=timeout)
 
 
 def _normalise_user_crs(text: str) -> str:
@@ -222,43 +246,14 @@ def _crs_code(crs: Any) -> str | None:
 
 
 def detect_encoding(raw: bytes, name: str = "") -> str:
-    """``"UTF-8"``, ``"UTF-16"`` or ``"GBK"`` for a piece of text, by trying strict decodes in that order.
+    """``"UTF-8"``, ``"GBK"``, ``"Big5"`` or ``"UTF-16"`` for a piece of text (see :func:`gisio.encoding.detect`).
 
     Raises
     ------
     ImportRejected
-        Neither UTF-8 nor GBK (GB18030) decodes it.
+        No candidate encoding decodes it.
     """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "UTF-8"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    try:
-        raw.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        raw.decode("gb18030")
-        return "GBK"
-    except UnicodeDecodeError:
-        pass
-    where = f"“{name}”" if name else "文件"
-    raise ImportRejected(
-        f"{where}的文字编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）：请用 UTF-8 另存后再上传", "encoding"
-    )
-
-
-_PY_CODEC = {"UTF-8": "utf-8-sig", "UTF-16": "utf-16", "GBK": "gb18030"}
-
-
-def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
-    label = (encoding or detect_encoding(raw, name)).upper().replace("GB18030", "GBK").replace("CP936", "GBK")
-    codec = _PY_CODEC.get(label, label)
-    try:
-        return raw.decode(codec), label
-    except (UnicodeDecodeError, LookupError):
-        raise ImportRejected(f"“{name}”不能按 {label} 编码读取：请选择正确的编码或用 UTF-8 另存", "encoding") from None
+    return enc.detect(raw, name).label
 
 
 def _legacy_crs(doc: dict[str, Any]) -> str | None:
@@ -274,66 +269,27 @@ def _legacy_crs(doc: dict[str, Any]) -> str | None:
     return _crs_code(str(name))
 
 
-def _read_geojson(data: bytes, name: str, encoding: str | None) -> RawLayer:
-    text, label = _decode(data, name, encoding)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportRejected(
-            f"“{name}”不是有效的 GeoJSON：第 {exc.lineno} 行第 {exc.colno} 列 JSON 格式错误", "bad_json"
-        ) from None
-    if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
-        items = doc.get("features")
-        if not isinstance(items, list):
-            raise ImportRejected(f"“{name}”不是有效的 GeoJSON：features 不是数组", "bad_json")
-    elif isinstance(doc, dict) and doc.get("type") == "Feature":
-        items = [doc]
-    elif isinstance(doc, dict) and doc.get("type") in GEOMETRY_TYPES:
-        items = [{"type": "Feature", "geometry": doc, "properties": {}}]
-    else:
-        raise ImportRejected(f"“{name}”不是 GeoJSON：顶层应为 FeatureCollection、Feature 或几何对象", "bad_json")
-    rows: list[dict[str, Any]] = []
-    geoms: list[BaseGeometry | None] = []
-    for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or item.get("type") != "Feature":
-            raise ImportRejected(f"“{name}”第 {n} 个要素不是 GeoJSON Feature", "bad_json")
-        props = item.get("properties") or {}
-        if not isinstance(props, dict):
-            raise ImportRejected(f"“{name}”第 {n} 个要素的 properties 不是对象", "bad_json")
-        label_of = feature_label(n, props.get("id", item.get("id")), props.get("name"))
-        geom_doc = item.get("geometry")
-        if geom_doc is None:
-            geoms.append(None)
-        else:
-            _check_finite_json(geom_doc, name, label_of)
-            try:
-                geoms.append(shape(geom_doc))
-            except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
-                raise ImportRejected(f"“{name}”{label_of}的几何无法解析：{exc}", "bad_geometry") from None
-        row = dict(props)
-        if "id" not in row and item.get("id") is not None:
-            row["id"] = item["id"]
-        rows.append(row)
-    gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms)
+def _read_geojson(data: bytes, name: str, encoding: str | None, limits: ImportLimits) -> RawLayer:
+    text, guess = enc.decode(data, name, encoding)
+    doc = geojson_read.loads(text, name, limits)
+    del text
+    parsed = geojson_read.read_features(doc, name, limits)
+    check_features(len(parsed.rows), name, limits)
+    gdf = gpd.GeoDataFrame(pd.DataFrame(parsed.rows), geometry=parsed.geoms)
     # RFC 7946: no crs member means WGS84 (checked against the coordinate ranges in finish_layer).
     file_crs = _legacy_crs(doc) if isinstance(doc, dict) else None
+    notes = [*([guess.note] if guess.note else []), *parsed.notes]
     return RawLayer(
-        gdf, "geojson", file_crs or config.WGS84, label, hints=(name,), notes=[] if file_crs else ["rfc7946"]
+        gdf,
+        "geojson",
+        file_crs or config.WGS84,
+        guess.label,
+        hints=(name,),
+        notes=notes,
+        repairs=parsed.repairs,
+        encoding_candidates=guess.candidates,
+        crs_from="文件的 crs 成员所声明" if file_crs else "GeoJSON 标准（RFC 7946）默认",
     )
-
-
-def _check_finite_json(geom_doc: Any, name: str, where: str) -> None:
-    def walk(value: Any) -> None:
-        if isinstance(value, list):
-            for v in value:
-                walk(v)
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise ImportRejected(f"“{name}”{where}的坐标含 {value}（NaN 或无穷大），不是有效坐标", "bad_coordinates")
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-
-    walk(geom_doc.get("coordinates") if isinstance(geom_doc, dict) and "coordinates" in geom_doc else geom_doc)
 
 
 def _number(text: str, name: str, line: int, column: str) -> float | None:
@@ -343,16 +299,58 @@ def _number(text: str, name: str, line: int, column: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise ImportRejected(f"“{name}”第 {line} 行：{column} 列的值“{value}”不是数字", "bad_coordinates") from None
-    if not math.isfinite(number):
         raise ImportRejected(
-            f"“{name}”第 {line} 行：{column} 列的值“{value}”是 NaN 或无穷大，不是有效坐标", "bad_coordinates"
+            f"“{name}”第 {line} 行：{column} 列的值“{value[:40]}”不是数字", "bad_coordinates"
+        ) from None
+    if not math.isfinite(number):
+        if re.search(r"nan|inf", value, re.I):
+            raise ImportRejected(
+                f"“{name}”第 {line} 行：{column} 列的值“{value[:40]}”是 NaN 或无穷大，不是有效坐标", "bad_coordinates"
+            )
+        raise ImportRejected(
+            f"“{name}”第 {line} 行：{column} 列的数值（{len(value)} 位）超出浮点数范围，不是有效坐标", "bad_coordinates"
         )
     return number
 
 
-def _read_csv(data: bytes, name: str, encoding: str | None) -> RawLayer:
-    text, label = _decode(data, name, encoding)
+def _unique_header(header: list[str], name: str, key_columns: set[str]) -> tuple[list[str], list[str]]:
+    """Header with repeated names made unique (``名称``, ``名称_2``) and a note; a repeated coordinate, WKT or
+    CRS column is refused (which of the two holds the coordinates cannot be known)."""
+    counts = Counter(header)
+    repeated = [h for h, n in counts.items() if n > 1]
+    if not repeated:
+        return header, []
+    for h in repeated:
+        if h in key_columns:
+            where = "、".join(str(i + 1) for i, c in enumerate(header) if c == h)
+            raise ImportRejected(
+                f"“{name}”的表头中坐标或坐标系列“{h}”出现了 {counts[h]} 次（第 {where} 列），无法确定用哪一列："
+                "请删去或改名重复的列后再上传",
+                "csv_duplicate_header",
+            )
+    seen: Counter[str] = Counter()
+    out = []
+    for h in header:
+        seen[h] += 1
+        new = h if seen[h] == 1 else f"{h}_{seen[h]}"
+        while seen[h] > 1 and new in counts:
+            new += "_"
+        out.append(new)
+    renamed = "；".join(
+        f"“{h}”出现 {counts[h]} 次（第 {'、'.join(str(i + 1) for i, c in enumerate(header) if c == h)} 列）"
+        for h in repeated[:5]
+    )
+    note = f"表头有重复的列名：{renamed}。已把重复的列依次改名为 列名_2、列名_3…，各列数据都保留，请确认名称字段"
+    return out, [note]
+
+
+def _count_records(text: str, dialect: Any) -> int:
+    """Data rows of a CSV (for the feature-limit message), counted without building anything."""
+    return sum(1 for _ in csv.reader(io.StringIO(text), dialect=dialect)) - 1
+
+
+def _read_csv(data: bytes, name: str, encoding: str | None, limits: ImportLimits) -> RawLayer:
+    text, guess = enc.decode(data, name, encoding)
     sample = text[:8192]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -360,22 +358,32 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> RawLayer:
         dialect = csv.excel
     # WKT of a district polygon easily exceeds the csv module's default 128 KiB field limit.
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h for h in (reader.fieldnames or []) if h is not None]
-    if not header:
+    reader = csv.reader(io.StringIO(text), dialect=dialect)
+    try:
+        first = next(reader, [])
+    except csv.Error as exc:
+        raise ImportRejected(f"“{name}”第 1 行 CSV 格式错误：{exc}", "bad_csv") from None
+    raw_header = [h.strip() for h in first]
+    if not any(raw_header):
         raise ImportRejected(f"“{name}”没有表头行", "csv_no_header")
+    check_fields(len(raw_header), name, limits)
     xcol, ycol, wktcol = (
-        find_column(header, _X_COLUMNS),
-        find_column(header, _Y_COLUMNS),
-        find_column(header, _WKT_COLUMNS),
+        find_column(raw_header, _X_COLUMNS),
+        find_column(raw_header, _Y_COLUMNS),
+        find_column(raw_header, _WKT_COLUMNS),
     )
+    crs_col = find_column(raw_header, ("crs", "坐标系"))
     if not wktcol and not (xcol and ycol):
         raise ImportRejected(
-            f"“{name}”中没有坐标列：需要 lon/lat（或 经度/纬度、x/y）两列，或一列 WKT 几何；现有列：{'、'.join(header[:12])}",
+            f"“{name}”中没有坐标列：需要 lon/lat（或 经度/纬度、x/y）两列，或一列 WKT 几何；现有列：{'、'.join(raw_header[:12])}",
             "csv_no_coordinates",
         )
+    keys = {c for c in (xcol, ycol, wktcol, crs_col) if c}
+    header, notes = _unique_header(raw_header, name, keys)
+    index = {h: i for i, h in enumerate(header)}
     rows: list[dict[str, Any]] = []
     geoms: list[BaseGeometry | None] = []
+    skip = {xcol, ycol, wktcol}
     while True:
         try:
             record = next(reader)
@@ -384,9 +392,18 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> RawLayer:
         except csv.Error as exc:
             raise ImportRejected(f"“{name}”第 {reader.line_num} 行 CSV 格式错误：{exc}", "bad_csv") from None
         line = reader.line_num
-        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+        if not any(v.strip() for v in record):
             continue
-        wkt = (record.get(wktcol) or "").strip() if wktcol else ""
+        if len(rows) >= limits.features:
+            check_features(_count_records(text, dialect), name, limits)
+        if len(rows) % 1000 == 0:
+            checkpoint()
+
+        def cell(column: str | None, values: list[str] = record) -> str:
+            i = index.get(column or "", -1)
+            return values[i] if 0 <= i < len(values) else ""
+
+        wkt = cell(wktcol).strip() if wktcol else ""
         geom: BaseGeometry | None = None
         if wkt:
             try:
@@ -397,37 +414,61 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> RawLayer:
             if not np.isfinite(coords).all():
                 raise ImportRejected(f"“{name}”第 {line} 行：{wktcol} 列的坐标含 NaN 或无穷大", "bad_coordinates")
         elif xcol and ycol:
-            x = _number(record.get(xcol) or "", name, line, xcol)
-            y = _number(record.get(ycol) or "", name, line, ycol)
+            x = _number(cell(xcol), name, line, xcol)
+            y = _number(cell(ycol), name, line, ycol)
             if (x is None) != (y is None):
                 raise ImportRejected(f"“{name}”第 {line} 行：{xcol}/{ycol} 只填了一个", "bad_coordinates")
             geom = Point(x, y) if x is not None and y is not None else None
-        rows.append(
-            {k: (v if v != "" else None) for k, v in record.items() if k is not None and k not in {xcol, ycol, wktcol}}
-        )
+        rows.append({h: (cell(h) or None) for h in header if h not in skip})
         geoms.append(geom)
     if not rows:
         raise ImportRejected(f"“{name}”只有表头，没有数据行", "empty")
     gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms)
     file_crs = None
-    crs_col = find_column(header, ("crs", "坐标系"))
     if crs_col:
         values = {str(v).strip() for v in gdf[crs_col].dropna() if str(v).strip()}
         if len(values) > 1:
-            raise ImportRejected(
-                f"“{name}”的 {crs_col} 列有多个坐标系（{'、'.join(sorted(values))}），请拆成多个文件", "crs"
-            )
+            shown = "、".join(sorted(values)[:8])
+            raise ImportRejected(f"“{name}”的 {crs_col} 列有多个坐标系（{shown}），请拆成多个文件", "crs")
         if values:
             file_crs = _normalise_user_crs(values.pop())
-    hints = (name, *header)
-    return RawLayer(gdf, "csv", file_crs, label, hints=hints)
+    return RawLayer(
+        gdf,
+        "csv",
+        file_crs,
+        guess.label,
+        hints=(name, *header),
+        notes=[*([guess.note] if guess.note else []), *notes],
+        encoding_candidates=guess.candidates,
+        crs_from=f"CSV 的“{crs_col}”列所写",
+    )
 
 
-def safe_unzip(data: bytes, dest: Path, *, max_bytes: int, name: str = "upload.zip") -> list[Path]:
+# A name inside a zip longer than this (UTF-8 bytes) is written to disk under a short alias: Linux allows 255 bytes
+# per name, i.e. 85 Chinese characters.
+_DISK_NAME_BYTES = 200
+
+
+def _disk_name(component: str) -> str:
+    """A path component safe to create: itself, or for a long name a stable alias keeping the extension (the
+    parts of one Shapefile keep a common stem)."""
+    if len(component.encode("utf-8")) <= _DISK_NAME_BYTES:
+        return component
+    stem, dot, suffix = component.rpartition(".")
+    if not dot or len(suffix) > 16:
+        stem, suffix = component, ""
+    alias = "long-" + hashlib.sha1(stem.encode("utf-8")).hexdigest()[:16]
+    return f"{alias}.{suffix}" if suffix else alias
+
+
+def safe_unzip(
+    data: bytes, dest: Path, *, max_bytes: int, name: str = "upload.zip", limits: ImportLimits | None = None
+) -> list[Path]:
     """Unpack a zip into ``dest`` without trusting it.
 
-    Refuses ``..``/absolute/drive paths and links, more than :data:`MAX_ZIP_ENTRIES` entries, and more than
-    ``max_bytes`` unpacked (counted while unpacking, not taken from the headers: a zip bomb stops early).
+    Refuses ``..``/absolute/drive paths and links, more than :data:`MAX_ZIP_ENTRIES` entries, names longer than
+    the file-name limit, and more than ``max_bytes`` unpacked (counted while unpacking, not taken from the headers:
+    a zip bomb stops early).  Long names are unpacked under short aliases (see :func:`_disk_name`).
 
     Raises
     ------
@@ -455,6 +496,8 @@ def safe_unzip(data: bytes, dest: Path, *, max_bytes: int, name: str = "upload.z
                 )
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
                 raise ImportRejected(f"“{name}”中含有符号链接“{info.filename}”，已拒绝", "zip_unsafe_path")
+            for part in parts:
+                check_filename(part, limits or ImportLimits(), inside=name)
         if sum(info.file_size for info in infos) > max_bytes:
             raise bomb
         dest.mkdir(parents=True, exist_ok=True)
@@ -462,9 +505,11 @@ def safe_unzip(data: bytes, dest: Path, *, max_bytes: int, name: str = "upload.z
         written = 0
         out: list[Path] = []
         for info in infos:
+            checkpoint()
             if info.is_dir():
                 continue
-            target = (dest / PurePosixPath(info.filename.replace("\\", "/"))).resolve()
+            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+            target = dest.joinpath(*(_disk_name(p) for p in parts)).resolve()
             if root not in target.parents:
                 raise ImportRejected(f"“{name}”中含有不安全的路径“{info.filename}”，已拒绝", "zip_unsafe_path")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -508,29 +553,40 @@ def _dbf_text_bytes(path: Path) -> bytes:
     return b" ".join(chunks)
 
 
-def _shapefile_encoding(dbf: Path, name: str, encoding: str | None) -> str:
+def _shapefile_encoding(dbf: Path, name: str, encoding: str | None) -> enc.EncodingGuess:
+    """The DBF's encoding: the user's choice, else detected from its text; a ``.cpg`` is believed only when its
+    encoding reads the text as well as the best candidate (:func:`gisio.encoding.detect`)."""
     if encoding:
-        return encoding
+        return enc.EncodingGuess(encoding, (encoding,))
     cpg = next((p for p in dbf.parent.iterdir() if p.stem == dbf.stem and p.suffix.lower() == ".cpg"), None)
-    detected = detect_encoding(_dbf_text_bytes(dbf), f"{name}/{dbf.name}")
-    if cpg is not None:
-        declared = cpg.read_text(encoding="ascii", errors="ignore").strip().upper()
-        if declared in ("UTF-8", "UTF8", "65001") and detected == "UTF-8":
-            return "UTF-8"
-        if declared in ("GBK", "936", "CP936", "GB2312", "GB18030") and detected == "GBK":
-            return "GBK"
-    return detected
+    declared = cpg.read_text(encoding="ascii", errors="ignore").strip() if cpg is not None else None
+    where = f"{name}/{dbf.name}"
+    guess = enc.detect(_dbf_text_bytes(dbf), where, declared=declared or None, declared_by=cpg.name if cpg else "")
+    if cpg is None and guess.label != "UTF-8" and guess.note is None:
+        note = f"{dbf.name} 没有附带 .cpg 编码文件，属性文字按内容识别为 {guess.label}；如有乱码，请在“属性编码”中选择其他编码"
+        return enc.EncodingGuess(guess.label, guess.candidates, note)
+    return guess
+
+
+def _gdal_encoding(label: str) -> str:
+    return enc.GDAL_NAMES.get(label, label)
 
 
 def _sibling(shp: Path, ext: str) -> Path | None:
     return next((p for p in shp.parent.iterdir() if p.stem == shp.stem and p.suffix.lower() == ext), None)
 
 
-def _read_shapefiles(shps: list[Path], dbfs: list[Path], name: str, encoding: str | None) -> RawLayer:
+def _read_shapefiles(
+    shps: list[Path], dbfs: list[Path], name: str, encoding: str | None, limits: ImportLimits
+) -> RawLayer:
     frames: list[gpd.GeoDataFrame] = []
     crs_codes: set[str | None] = set()
-    encodings: set[str] = set()
+    encodings: dict[str, None] = {}
+    candidates: dict[str, None] = {}
+    notes: list[str] = []
     layers: list[str] = []
+    prjs: list[str] = []
+    total = 0
     for shp in shps:
         dbf, shx = _sibling(shp, ".dbf"), _sibling(shp, ".shx")
         missing = [ext for ext, p in ((".dbf", dbf), (".shx", shx)) if p is None]
@@ -538,21 +594,37 @@ def _read_shapefiles(shps: list[Path], dbfs: list[Path], name: str, encoding: st
             raise ImportRejected(
                 f"“{name}”中的 {shp.name} 缺少 {'、'.join(missing)} 文件：请把整套文件一起打包", "shp_incomplete"
             )
-        assert dbf is not None
-        enc = _shapefile_encoding(dbf, name, encoding)
-        encodings.add(enc)
+        assert dbf is not None and shx is not None
+        records = check_shapefile(shp, shx, dbf, name=name)
+        total += records
+        check_features(total, name, limits)
+        check_fields(_dbf_field_count(dbf), name, limits, where=f"中的 {dbf.name} ")
+        guess = _shapefile_encoding(dbf, name, encoding)
+        encodings[guess.label] = None
+        candidates.update(dict.fromkeys(guess.candidates))
+        notes += [guess.note] if guess.note else []
+        checkpoint()
         try:
-            gdf = pyogrio.read_dataframe(shp, encoding=_PY_CODEC.get(enc, enc).replace("-sig", ""))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                gdf = pyogrio.read_dataframe(shp, encoding=_gdal_encoding(guess.label))
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, UnicodeDecodeError) as exc:
             raise ImportRejected(f"“{name}”中的 {shp.name} 无法读取：{exc}", "unreadable") from None
+        if len(gdf) != records:  # GDAL skipped records it could not read: refuse rather than lose rows
+            raise ImportRejected(
+                f"“{name}”中的 {shp.name} 有 {records:,} 条记录，只读出 {len(gdf):,} 条：文件已损坏，请重新导出后再上传",
+                "truncated",
+            )
         prj = _sibling(shp, ".prj")
         crs_codes.add(_crs_code(gdf.crs) if prj is not None else None)
+        if prj is not None:
+            prjs.append(prj.name)
         frames.append(gdf)
         layers.append(shp.stem)
     for dbf in dbfs:  # attribute-only tables of our own exports (rows without a location)
-        enc = _shapefile_encoding(dbf, name, encoding)
-        encodings.add(enc)
-        table = pyogrio.read_dataframe(dbf, encoding=_PY_CODEC.get(enc, enc).replace("-sig", ""))
+        guess = _shapefile_encoding(dbf, name, encoding)
+        encodings[guess.label] = None
+        table = pyogrio.read_dataframe(dbf, encoding=_gdal_encoding(guess.label))
         frames.append(gpd.GeoDataFrame(pd.DataFrame(table), geometry=[None] * len(table)))
         layers.append(dbf.stem)
     known = {c for c in crs_codes if c is not None}
@@ -560,8 +632,27 @@ def _read_shapefiles(shps: list[Path], dbfs: list[Path], name: str, encoding: st
         raise ImportRejected(f"“{name}”中的各 Shapefile 坐标系不一致（{'、'.join(sorted(known))}），请分开上传", "crs")
     file_crs = known.pop() if known and None not in crs_codes else None
     gdf = _concat(frames)
-    label = "、".join(sorted(encodings)) if encodings else None
-    return RawLayer(gdf, "shp", file_crs, label, tuple(layers), hints=(name, *layers))
+    label = "、".join(encodings) if encodings else None
+    return RawLayer(
+        gdf,
+        "shp",
+        file_crs,
+        label,
+        tuple(layers),
+        hints=(name, *layers),
+        notes=notes,
+        encoding_candidates=tuple(candidates),
+        crs_from=f"{'、'.join(prjs[:2])} 所声明" if prjs else "文件声明",
+    )
+
+
+def _dbf_field_count(dbf: Path) -> int:
+    with dbf.open("rb") as fh:
+        head = fh.read(12)
+    if len(head) < 12:
+        return 0
+    header_len = struct.unpack("<H", head[8:10])[0]
+    return max((header_len - 33) // 32, 0)
 
 
 def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -603,7 +694,7 @@ def _restore_truncated(raw: RawLayer, full_csv: Path) -> None:
         raw.notes.append(f"已从 {full_csv.name} 恢复 {restored} 个被 Shapefile 截断的文字字段")
 
 
-def _read_zip_contents(files: list[Path], name: str, encoding: str | None, kmz: bool) -> RawLayer:
+def _read_zip_contents(files: list[Path], name: str, encoding: str | None, kmz: bool, limits: ImportLimits) -> RawLayer:
     by_ext: dict[str, list[Path]] = {}
     for path in files:
         if path.name.startswith(("._", ".")) or "__MACOSX" in path.parts:
@@ -613,33 +704,33 @@ def _read_zip_contents(files: list[Path], name: str, encoding: str | None, kmz: 
         kml = sorted(by_ext.get(".kml", []), key=lambda p: (p.name != "doc.kml", p.name))
         if not kml:
             raise ImportRejected(f"“{name}”中没有 .kml 文件", "zip_no_layer")
-        return _read_kml(kml[0], name)
+        return _read_kml(kml[0], name, limits)
     shps = sorted(by_ext.get(".shp", []))
     if shps:
         dbfs = sorted(p for p in by_ext.get(".dbf", []) if p.stem.endswith(f"_{SHP_NOGEOM}"))
-        raw = _read_shapefiles(shps, dbfs, name, encoding)
+        raw = _read_shapefiles(shps, dbfs, name, encoding, limits)
         full = [p for p in files if p.name.endswith(SHP_FULL_SUFFIX)]
         if full:
             _restore_truncated(raw, full[0])
         return raw
     geojsons = sorted(by_ext.get(".geojson", []))
     if len(geojsons) > 1:  # one file per layer (our GeoJSON delivery): together they are the layer
-        return _read_geojson_files(geojsons, name, encoding)
+        return _read_geojson_files(geojsons, name, encoding, limits)
     for ext, reader in ((".gpkg", "gpkg"), (".geojson", "geojson"), (".json", "geojson"), (".csv", "csv")):
         if by_ext.get(ext):
             path = by_ext[ext][0]
             if reader == "gpkg":
-                return _read_gpkg(path, name)
+                return _read_gpkg(path, name, limits)
             data = path.read_bytes()
             if reader == "geojson":
-                return _read_geojson(data, path.name, encoding)
-            return _read_csv(data, path.name, encoding)
+                return _read_geojson(data, path.name, encoding, limits)
+            return _read_csv(data, path.name, encoding, limits)
     raise ImportRejected(f"“{name}”中没有可读取的图层（.shp、.gpkg、.geojson、.kml 或 .csv）", "zip_no_layer")
 
 
-def _read_geojson_files(paths: list[Path], name: str, encoding: str | None) -> RawLayer:
+def _read_geojson_files(paths: list[Path], name: str, encoding: str | None, limits: ImportLimits) -> RawLayer:
     """Several GeoJSON files of one zip read as one layer (they must agree on the CRS)."""
-    parts = [_read_geojson(path.read_bytes(), path.name, encoding) for path in paths]
+    parts = [_read_geojson(path.read_bytes(), path.name, encoding, limits) for path in paths]
     crs_codes = {part.file_crs for part in parts}
     if len(crs_codes) > 1:
         shown = "、".join(sorted(str(c) for c in crs_codes))
@@ -651,11 +742,23 @@ def _read_geojson_files(paths: list[Path], name: str, encoding: str | None) -> R
     first = parts[0]
     layers = tuple(p.stem for p in paths)
     return RawLayer(
-        _concat(frames), "geojson", first.file_crs, first.encoding, layers, hints=(name, *layers), notes=first.notes
+        _concat(frames),
+        "geojson",
+        first.file_crs,
+        first.encoding,
+        layers,
+        hints=(name, *layers),
+        notes=[n for part in parts for n in part.notes],
+        repairs=[r for part in parts for r in part.repairs],
+        encoding_candidates=first.encoding_candidates,
+        crs_from=first.crs_from,
     )
 
 
-def _read_layers(path: Path, name: str, fmt: str, wanted: Iterable[str] | None = None) -> RawLayer:
+def _read_layers(
+    path: Path, name: str, fmt: str, limits: ImportLimits, wanted: Iterable[str] | None = None
+) -> RawLayer:
+    """Every spatial layer of a multi-layer file (GeoPackage, KML), counted against the limits before reading."""
     try:
         listed = pyogrio.list_layers(path)
     except (pyogrio.errors.DataSourceError, OSError) as exc:
@@ -666,8 +769,21 @@ def _read_layers(path: Path, name: str, fmt: str, wanted: Iterable[str] | None =
         spatial = [n for n in spatial if n in set(wanted)]
     if not spatial:
         raise ImportRejected(f"“{name}”中没有带几何的图层", "empty")
+    total = 0
+    for layer in spatial:
+        checkpoint()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise ImportRejected(f"“{name}”的图层 {layer} 无法读取：{exc}", "unreadable") from None
+        total += max(int(info.get("features") or 0), 0)
+        check_features(total, name, limits)
+        check_fields(len(info.get("fields", ())), name, limits, where=f"的图层“{layer}”")
     frames, codes = [], set()
     for layer in spatial:
+        checkpoint()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -700,29 +816,39 @@ def _our_item_layers(path: Path, listed: dict[str, Any]) -> list[str] | None:
     return [c for c in config.CATEGORIES if c in listed]  # exports before the item_layers row: one per category
 
 
-def _read_gpkg(path: Path, name: str) -> RawLayer:
+def _read_gpkg(path: Path, name: str, limits: ImportLimits) -> RawLayer:
+    # The database is checked with sqlite3 before GDAL opens it: views refused, CRS definitions, counts.
+    info = inspect_gpkg(path, name, limits)
     try:
         listed = {str(n): gtype for n, gtype in pyogrio.list_layers(path)}
     except (pyogrio.errors.DataSourceError, OSError) as exc:
         raise ImportRejected(f"“{name}”不是有效的 GeoPackage：{exc}", "unreadable") from None
     # Our own export: its item layers only (not boundaries or tables), the table without geometry included.
-    wanted = _our_item_layers(path, listed)
-    raw = _read_layers(path, name, "gpkg", wanted)
-    tables = [n for n in wanted or [] if listed.get(n) is None]
+    # A view is never read, whatever lists it (integrity.inspect_gpkg): it runs a query the file chose.
+    ours = _our_item_layers(path, listed) if GPKG_META_TABLE not in info.views else None
+    wanted = [n for n in (ours if ours is not None else listed) if n not in info.views]
+    raw = _read_layers(path, name, "gpkg", limits, wanted)
+    tables = [n for n in ours or [] if listed.get(n) is None and n not in info.views]
     if tables:
         frames = [raw.gdf]
         for table in tables:
+            checkpoint()
             rows = pd.DataFrame(pyogrio.read_dataframe(path, layer=table, read_geometry=False))
             rows["layer"] = table
             frames.append(gpd.GeoDataFrame(rows, geometry=[None] * len(rows)))
         raw.gdf = _concat(frames)
     raw.encoding = "UTF-8"
+    raw.notes += info.notes
+    raw.crs_from = "GeoPackage 所声明"
+    if info.undefined_srs & set(raw.layers):
+        raw.file_crs = None  # decided from the coordinates (finish_layer says so)
     return raw
 
 
-def _read_kml(path: Path, name: str) -> RawLayer:
-    raw = _read_layers(path, name, "kml")
+def _read_kml(path: Path, name: str, limits: ImportLimits) -> RawLayer:
+    raw = _read_layers(path, name, "kml", limits)
     raw.file_crs = config.WGS84  # KML is WGS84 by definition
+    raw.crs_from = "KML 标准规定"
     raw.encoding = "UTF-8"
     gdf = raw.gdf
     # LIBKML names ExtendedData fields that clash with Placemark id/<name> "id2"/"name2": ours win.

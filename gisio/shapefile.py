@@ -25,7 +25,7 @@ from gisio.metadata import DICTIONARY_NAME, README_NAME, LayerSummary, readme_te
 from gisio.package import Package, attributes_only
 from gisio.partition import ItemLayer, layer_frame
 from gisio.styles import item_style
-from gisio.tabular import figure_columns, neutralise_frame, tabular_frame
+from gisio.tabular import figure_columns, safe_csv, tabular_frame
 
 # --- Shapefile field map (documented in docs/shapefile_fields.md) --------------------------------------------
 # Feature-table property (or source.<key>) -> dBASE field name (at most 10 ASCII characters).
@@ -139,7 +139,7 @@ def _shp_readme(base: str, crs: str, parts: list[str], truncated: list[str]) -> 
 
 
 def _csv_bytes(frame: pd.DataFrame) -> str:
-    return neutralise_frame(frame).to_csv(index=False)
+    return safe_csv(frame)
 
 
 def write_shapefile_zip(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 from collections.abc import Mapping
@@ -133,6 +132,13 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={c: neutralise_formula(c) for c in out.columns})
 
 
+def safe_csv(frame: pd.DataFrame, **to_csv: Any) -> str:
+    """``frame`` as formula-safe CSV text: cells neutralised (:func:`neutralise_frame`) and rows ended by CRLF
+    (RFC 4180), so that a cell holding a line break is quoted.  With the default LF ending a bare CR is written
+    unquoted; Excel starts a new row there, and the rest of the cell (``=…``) would be a live formula."""
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n", **to_csv)
+
+
 # Kinds of a figure (plan.model.ATTRIBUTE_KINDS) in Chinese.
 ATTRIBUTE_KINDS: dict[str, str] = {
     "target": "目标值",
@@ -250,8 +256,6 @@ def csv_frame(features: gpd.GeoDataFrame, crs: str) -> pd.DataFrame:
 
 def write_csv(features: gpd.GeoDataFrame, path: Path, crs: str) -> None:
     """The CSV export: formula-leading text made inert, UTF-8 with a BOM so Excel and Calc read the Chinese."""
-    frame = neutralise_frame(csv_frame(features, crs))
-    buf = io.StringIO()
-    # Full float precision (repr) so a round trip is exact.
-    frame.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, float_format=None)
-    path.write_text(buf.getvalue(), encoding="utf-8-sig")
+    # Full float precision (repr) so a round trip is exact; newline="" keeps the CRLF row ends as they are.
+    text = safe_csv(csv_frame(features, crs), quoting=csv.QUOTE_MINIMAL, float_format=None)
+    path.write_text(text, encoding="utf-8-sig", newline="")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 from branca.element import Element, MacroElement
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -22,7 +24,16 @@ import config
 from geo.features import located_mask
 from gisio.tabular import plain_value
 from layers.assets import inline_assets, localise
-from layers.base import BoundPopup, BoundTooltip, feature_popup_html, figure_of
+from layers.base import BoundPopup, BoundTooltip, feature_popup_html, figure_of, latlng, line_latlngs, polygon_latlngs
+from layers.jsonlayer import (
+    POPUP_OPTIONS,
+    TOOLTIP_OPTIONS,
+    CircleLayer,
+    VectorLayer,
+    VectorRows,
+    path_style,
+    script_json,
+)
 from present.markup import esc
 
 # Placeholder base URL for localise(); inline_assets() replaces every such reference with the file content.
@@ -157,18 +168,77 @@ def map_html(
     return lambda: standalone_html(build_map(features, boundaries, title))
 
 
-def imported_layer(
-    gdf: gpd.GeoDataFrame, *, name: str = "导入图层", colour: str = "#E31A1C", label_field: str | None = None
-) -> folium.FeatureGroup:
-    """A folium FeatureGroup showing an imported layer (EPSG:4326), with escaped tooltips.
+# An imported layer is drawn with at most this many vertices; heavier geometries are simplified for display only.
+_DRAWN_VERTICES = 200_000
+_DISPLAY_TOLERANCE = 1e-4  # degrees (about 10 m)
+# Attributes shown in an imported feature's popup, and characters per value.
+_POPUP_FIELDS = 12
+_POPUP_CHARS = 200
 
+
+def _shown_value(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= _POPUP_CHARS else text[:_POPUP_CHARS] + "…"
+
+
+def imported_layer(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str = "导入图层",
+    colour: str = "#E31A1C",
+    label_field: str | None = None,
+    max_features: int | None = None,
+) -> folium.FeatureGroup:
+    """A folium FeatureGroup showing an imported layer (EPSG:4326), with escaped tooltips and popups.
+
+    Built as two data-driven layers (:class:`layers.jsonlayer.CircleLayer` for points,
+    :class:`layers.jsonlayer.VectorLayer` for lines and areas): one element each, however many features.  At most
+    ``max_features`` (default ``config.MAX_DRAWN_IMPORTED``) features are drawn, and a layer heavier than
+    200,000 vertices is simplified for display (:func:`drawn_count` says how many are drawn).
     The app adds it to its map: ``imported_layer(result.gdf, label_field=result.name_field).add_to(fmap)``.
     """
     group = folium.FeatureGroup(name=name, show=True)
-    for row, geom in zip(gdf.drop(columns=gdf.geometry.name).to_dict("records"), gdf.geometry.values):
-        if geom is None or geom.is_empty:
-            continue
-        label = esc(plain_value(row.get(label_field))) if label_field else ""
-        lines = [f"{esc(k)}：{esc(plain_value(v))}" for k, v in list(row.items())[:12] if plain_value(v) is not None]
-        _add_geometry(group, geom, colour, "<br>".join(lines) or esc(name), label or esc(name))
+    shown = _drawn(gdf, max_features)
+    geoms = np.asarray(shown.geometry.values, dtype=object)
+    if len(geoms) and int(shapely.get_num_coordinates(geoms).sum()) > _DRAWN_VERTICES:
+        geoms = shapely.simplify(geoms, _DISPLAY_TOLERANCE, preserve_topology=True)
+    circle = {"radius": 7, "color": "#333333", "weight": 1, "fill": True, "fillColor": colour, "fillOpacity": 0.95}
+    points: list[list[object]] = []
+    vectors = VectorRows(sticky=True)
+    style = path_style(colour, 4, fill=True, fill_color=colour, fill_opacity=0.3)
+    line_style = path_style(colour, 4)
+    records = shown.drop(columns=shown.geometry.name).to_dict("records")
+    for row, geom in zip(records, geoms):
+        label = esc(_shown_value(plain_value(row.get(label_field)))) if label_field else ""
+        lines = [
+            f"{esc(k)}：{esc(_shown_value(plain_value(v)))}"
+            for k, v in list(row.items())[:_POPUP_FIELDS]
+            if plain_value(v) is not None
+        ]
+        popup, tooltip = "<br>".join(lines) or esc(name), label or esc(name)
+        for part in shapely.get_parts(geom):
+            if part.geom_type == "Point":
+                points.append([*latlng(part), tooltip, popup])
+            elif part.geom_type in ("LineString", "LinearRing"):
+                vectors.add("polyline", line_latlngs(part), line_style, tooltip=tooltip, popup=popup)
+            elif part.geom_type == "Polygon":
+                vectors.add("polygon", polygon_latlngs(part), style, tooltip=tooltip, popup=popup)
+    if len(vectors):
+        group.add_child(VectorLayer(vectors.to_json(), "ImportedVectors"))
+    if points:
+        data = script_json([circle, points, {**TOOLTIP_OPTIONS, "sticky": True}, POPUP_OPTIONS])
+        group.add_child(CircleLayer(data, "ImportedPoints"))
     return group
+
+
+def _drawn(gdf: gpd.GeoDataFrame, max_features: int | None) -> gpd.GeoDataFrame:
+    limit = config.MAX_DRAWN_IMPORTED if max_features is None else max_features
+    present = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    return gdf[present].iloc[:limit]
+
+
+def drawn_count(gdf: gpd.GeoDataFrame, max_features: int | None = None) -> tuple[int, int]:
+    """(features drawn by :func:`imported_layer`, features with a geometry) of an imported layer."""
+    present = int((gdf.geometry.notna() & ~gdf.geometry.is_empty).sum())
+    limit = config.MAX_DRAWN_IMPORTED if max_features is None else max_features
+    return min(present, limit), present

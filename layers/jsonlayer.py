@@ -185,6 +185,27 @@ return group;
         super().__init__(data, name)
 
 
+class CircleLayer(DataLayer):
+    """Circle markers: ``[style, rows, tooltip options, popup options]``; a row is ``[lat, lng, tooltip html or
+    null, popup html or null]`` and every marker has the one Leaflet path style."""
+
+    builder = """
+var style = data[0], rows = data[1], tipOpts = data[2], popOpts = data[3];
+var group = L.featureGroup();
+for (var i = 0; i < rows.length; i++) {
+  var r = rows[i];
+  var marker = L.circleMarker([r[0], r[1]], style);
+  if (r[2]) marker.bindTooltip(r[2], tipOpts);
+  if (r[3]) marker.bindPopup(r[3], popOpts);
+  group.addLayer(marker);
+}
+return group;
+"""
+
+    def __init__(self, data: str, name: str = "CircleLayer") -> None:
+        super().__init__(data, name)
+
+
 class VectorRows:
     """Collects the rows of a :class:`VectorLayer` (styles deduplicated) and serialises them once."""
 

@@ -499,7 +499,9 @@ def map_view(
     ring = selected if focus else None
     legend = static.legend(drawn, seats=bool(towns))
     groups = overlay_groups(drawn, towns, ring, districts=static.district_names, legend=legend)
-    groups += list(extra_groups)
+    for j, group in enumerate(extra_groups):
+        stable_ids(group, f"x{j}x")  # same layer, same JS: st_folium does not redraw it on every rerun
+        groups.append(group)
     if editing is not None:
         DrawSupport().add_to(fmap)
         groups.append(edit_group(editing))

@@ -50,8 +50,9 @@ def feature_panel_html(row: Mapping[str, Any], plan_title: str) -> str:
     """Full attribute panel of one feature row (see geo.features.FEATURE_COLUMNS)."""
     cat = row["category"]
     level = designation_level(row.get("designation"))
+    # data-key: which item the panel shows, as the map's click keys name it (the load benchmark waits on it).
     head = (
-        f'<div class="rr-panel"><span class="rr-cat" style="background:{category_color(cat)}">'
+        f'<div class="rr-panel" data-key="f:{esc(row["id"])}"><span class="rr-cat" style="background:{category_color(cat)}">'
         f"{esc(config.CATEGORIES.get(cat, cat))}</span>"
         f"<h3>{esc(row['name'])}</h3>"
     )

@@ -192,3 +192,24 @@ def test_tabs_run_only_when_open() -> None:
     assert not at.exception
     assert {"导出", "出图（PNG / PDF）", "导入与匹配"} <= {tab.label for tab in at.tabs}
     assert len(at.dataframe) == 0
+
+
+def _click_on_the_map_of_another_view() -> None:
+    import streamlit as st
+
+    from ui import mapview, state
+
+    st.session_state[state.Key.COUNTY] = "500243"  # the view is 彭水 now
+    st.session_state["map_500235_none"] = {"last_object_clicked_tooltip": "某村⟦f:yy-dv-001⟧"}
+    mapview.on_map_click("map_500235_none")  # a late click from the 云阳 map, still on the page
+    st.session_state["map_500243_none"] = {"last_object_clicked_tooltip": "某村⟦f:ps-dv-001⟧"}
+    first = state.selected()
+    mapview.on_map_click("map_500243_none")
+    st.write(f"{first}|{state.selected()}")
+
+
+def test_a_click_from_the_map_of_the_view_just_left_is_dropped() -> None:
+    at = AppTest.from_function(_click_on_the_map_of_another_view, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.markdown[0].value == "None|f:ps-dv-001"

@@ -146,3 +146,69 @@ def test_explore_expect_counts_one_path_per_shape_and_per_point() -> None:
 def test_count_paths_counts_leaflet_vector_layers() -> None:
     js = "L.polygon([[1,2]]); L.polyline([]); L.circleMarker([1,2]); L.marker([1,2]); L.polygon([])"
     assert count_paths(js) == 4
+
+
+# --- make bench-load: its section of docs/perf.md, its figures ----------------------------------------------------
+
+
+def test_load_section_is_replaced_or_appended_and_kept_by_make_bench(tmp_path) -> None:
+    from bench.__main__ import Settings, write_document
+    from bench.report import LOAD_SECTION, extract_section, splice_section
+
+    first = splice_section("# Performance benchmark\n\ntable\n", LOAD_SECTION, "## Load and concurrency\n\nrun 1\n")
+    assert first.startswith("# Performance benchmark\n\ntable\n\n<!-- bench.load: begin -->\n## Load")
+    second = splice_section(first, LOAD_SECTION, "## Load and concurrency\n\nrun 2\n")
+    assert "run 1" not in second and second.count(LOAD_SECTION[0]) == 1 and "run 2" in second
+    # `make bench` rewrites the document, with the load section as it was
+    path = tmp_path / "perf.md"
+    path.write_text(second, encoding="utf-8")
+    settings = Settings(runs=1, cold=1, clicks=1, offline_runs=1, scale_runs=1, scale=False, out=path)
+    write_document(path, [Row("v", "f", "s", 1.0)], settings, 0.0, ["- CPU: test"], None)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Performance benchmark") and "| v | f |" in text
+    assert extract_section(text, LOAD_SECTION) == extract_section(second, LOAD_SECTION)
+
+
+def test_load_figures_percentiles_and_server_exceptions() -> None:
+    from bench.load import percentile, server_exceptions
+
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == pytest.approx(50.5, abs=0.6)
+    assert percentile(values, 0.95) == pytest.approx(95.05, abs=0.6)
+    assert percentile([], 0.5) is None and percentile([7.0], 0.95) == 7.0
+    log = "\n".join(
+        [
+            "  You can now view your Streamlit app in your browser.",
+            "2026-01-01 Uncaught app exception",
+            "Traceback (most recent call last):",
+            '  File "app.py", line 1, in <module>',
+            "KeyError: 'x'",
+            "INFO something fine",
+        ]
+    )
+    found = server_exceptions(log)
+    assert len(found) == 3 and "Uncaught app exception" in found[0] and "KeyError" in found[2]
+    assert server_exceptions("all fine\nWarning: deprecated\n") == []
+
+
+def test_store_load_counts_every_write_of_concurrent_importers_and_savers(tmp_path) -> None:
+    from bench.storeload import run
+
+    result = run(str(tmp_path / "edits.gpkg"), "SQLite/GeoPackage", writers=4, n_items=6, n_shared=3)
+    assert result.problems == [] and result.lost == 0
+    assert result.items_found == result.items_expected == 4 * 6 + 1
+    assert result.history_found == result.written == 2 * 6 + 2 * 3 + 2 * (2 * 6) + 2 * 3 + 1
+
+
+def test_load_section_says_whether_rows_were_lost() -> None:
+    from bench.load import LoadResult, SessionStats, section
+    from bench.storeload import StoreResult
+
+    stats = SessionStats(panel_ms=[100.0, 200.0])
+    ok = StoreResult("PostGIS", writers=8, written=9, items_expected=3, items_found=3, history_found=9)
+    bad = StoreResult("SQLite/GeoPackage", writers=8, written=9, items_expected=3, items_found=3, history_found=8)
+    result = LoadResult(20, 120.0, [stats], [], 400.0, 1.0, "2026-01-01 00:00", store=[ok, bad])
+    text = section(result, ["- CPU: test"])
+    assert "PostGIS: 8 processes" in text and "**no row lost**" in text
+    assert "**ROWS LOST OR INCONSISTENT**" in text
+    assert "| concurrent browser sessions (one server) | 20 |" in text

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.fixtures.gisio.make_fixtures import HOSTILE, build_hostile
 
 
 def _panel() -> None:
@@ -58,3 +63,30 @@ def test_qgis_project_option_explains_what_is_missing_without_qgis(monkeypatch, 
     assert not at.exception
     assert any("python3-qgis" in w.value for w in at.warning)
     assert at.button(key="gisio-make").disabled
+
+
+def _shown(value: str) -> str:
+    """Markdown text as the user reads it (file text is escaped with present.markup.md)."""
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def test_worst_uploads_get_their_message_and_the_panel_keeps_working(app: AppTest, tmp_path: Path) -> None:
+    refused = ["view_bomb.gpkg", "deep_properties.geojson", "unknown_type.geojson", "truncated_shp.zip"]
+    files = build_hostile(tmp_path, [*refused, "big5_without_cpg.zip"])
+    for name in refused:
+        app.file_uploader(key="gisio-upload").set_value(
+            (name, files[name].read_bytes(), "application/octet-stream")
+        ).run()
+        assert not app.exception
+        assert len(app.error) == 1 and HOSTILE[name].words in _shown(app.error[0].value)
+    # a Big5 Shapefile without .cpg: read as Big5, and the encoding select offers what else decodes it
+    name = "big5_without_cpg.zip"
+    app.file_uploader(key="gisio-upload").set_value((name, files[name].read_bytes(), "application/zip")).run()
+    assert not app.exception and not app.error
+    assert "属性编码 Big5" in _shown(app.success[0].value)
+    assert any("Big5" in _shown(w.value) for w in app.warning)
+    select = app.selectbox(key="gisio-enc")
+    assert select.options[0] == "自动识别（Big5）" and "GBK（可解码）" in select.options
+    select.select("GBK").run()
+    assert not app.exception
+    assert "属性编码 GBK" in _shown(app.success[0].value)

@@ -13,19 +13,22 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import config
 from geo.crs import crs_label, known_crs
 from geo.errors import GeoDataError
+from gisio.encoding import CHOICES as ENCODINGS
 from gisio.errors import GisIOError
 from gisio.export import FORMATS, crs_choices, export_bytes
-from gisio.match import METHOD_LABELS, best_matches, match_by_name, save_matches
+from gisio.match import METHOD_LABELS, Match, best_matches, match_by_name, save_matches
 from gisio.normalise import ImportResult
 from gisio.printmap import PAGE_LABELS, PAPER_MM, Extent, render_map_bytes
 from gisio.qgis_project import qgis_status
 from gisio.read import SUPPORTED_TEXT, read_upload
-from layers.htmlmap import map_html
+from layers.htmlmap import drawn_count, map_html
 from plan.model import Plan
+from present.markup import md
 from ui import data, identity
 
 # What each delivery holds, told under the download button.
@@ -67,10 +70,15 @@ class Keys:
         self.forget = f"{prefix}-forget"
         self.name_field = f"{prefix}-name-field"
         self.matches = f"{prefix}-matches"
+        self.match_cache = f"{prefix}-match-cache"  # (what was matched, its matches and notes)
         self.save = f"{prefix}-save"
 
 
 AUTO_CRS = ""  # the import CRS choice "detect it"
+AUTO_ENCODING = ""  # the import encoding choice "detect it"
+# The matching table lists at most this many candidates (best first): a browser table of 100,000 rows is of use
+# to no one, and every entity can be matched within the first rows.
+MAX_MATCH_ROWS = 2000
 
 
 def source_crs_label(code: str) -> str:
@@ -317,6 +325,21 @@ def _on_upload_change(keys: Keys) -> None:
         _forget_import(keys)
 
 
+def encoding_options(result: ImportResult | None) -> list[str]:
+    """The encoding choices: detect, then what decodes the file (best first), then the other encodings."""
+    found = list(result.encoding_candidates) if result is not None else []
+    return [AUTO_ENCODING, *found, *[e for e in ENCODINGS if e not in found]]
+
+
+def encoding_label(code: str, result: ImportResult | None) -> str:
+    if code == AUTO_ENCODING:
+        detected = result.encoding if result is not None and result.encoding else None
+        return f"自动识别（{detected}）" if detected else "自动识别"
+    if result is not None and code in result.encoding_candidates:
+        return f"{code}（可解码）"
+    return code
+
+
 def render_import(
     features: gpd.GeoDataFrame,
     *,
@@ -327,7 +350,9 @@ def render_import(
     """Upload with CRS/encoding choice; shows what was detected and repaired, then the matching table.
 
     The result is kept in the session (with the file name, size, CRS and encoding it was read with), so the
-    layer stays on the map when the tab is closed and a rerun does not read the file again.
+    layer stays on the map when the tab is closed and a rerun does not read the file again.  The encoding
+    choice offers what the file was found to decode with (after it was read once).  Every text that came from the
+    file is escaped for Markdown before Streamlit shows it.
     """
     # No `type=` filter: Streamlit would refuse other files itself, in English, and hide read_upload's Chinese
     # messages (e.g. "zip the .shp with its .shx/.dbf/.prj"); read_upload checks the type.
@@ -345,10 +370,10 @@ def render_import(
         st.success(saved_msg)
     col1, col2 = st.columns(2)
     crs = col1.selectbox("坐标系", [AUTO_CRS, *known_crs()], format_func=source_crs_label, key=keys.source_crs)
-    encoding = col2.selectbox(
-        "属性编码", ["", "UTF-8", "GBK"], format_func=lambda e: e or "自动识别", key=keys.encoding
-    )
+    # The encoding select is drawn after the read (in its column), so it can offer what the file decodes with.
+    encoding = st.session_state.get(keys.encoding, AUTO_ENCODING)
     stored = st.session_state.get(keys.imported)
+    result: ImportResult | None = None
     if upload is not None:
         signature = (upload.name, upload.size, crs, encoding)
         if stored is None or stored[0] != signature:
@@ -358,26 +383,63 @@ def render_import(
                 )
             except GisIOError as exc:
                 _forget_import(keys)
-                st.error(str(exc))
+                _encoding_select(col2, keys, None)
+                st.error(md(str(exc)))
                 return None
             st.session_state[keys.imported] = (signature, result)
+        result = st.session_state[keys.imported][1]
     elif stored is not None:
-        st.caption(f"地图上显示的是本次会话已导入的 {stored[1].filename}；换坐标系或编码请重新上传该文件。")
-        st.button("移除导入图层", key=keys.forget, on_click=_forget_import, args=(keys,))
-    else:
+        result = stored[1]
+    _encoding_select(col2, keys, result)
+    if result is None:
         return None
-    result = st.session_state[keys.imported][1]
-    st.success(result.summary())
+    if upload is None:
+        st.caption(f"地图上显示的是本次会话已导入的 {md(result.filename)}；换坐标系或编码请重新上传该文件。")
+        st.button("移除导入图层", key=keys.forget, on_click=_forget_import, args=(keys,))
+    st.success(md(result.summary()))
     for line in result.warnings:
-        st.warning(line)
+        st.warning(md(line))
     if result.crs_ambiguous and not crs:
         options = "、".join(c.label for c in result.crs_candidates)
-        st.info(f"坐标系是推断的；若位置不对，请在上方选择坐标系（可能是：{options}）。")
+        st.info(f"坐标系是推断的；若位置不对，请在上方选择坐标系（可能是：{md(options)}）。")
+    drawn, located = drawn_count(result.gdf)
+    if drawn < located:
+        st.info(
+            f"图层有 {located:,} 个带几何的要素，地图上只画出前 {drawn:,} 个（RRMAP_MAX_DRAWN_IMPORTED）；匹配使用全部要素。"
+        )
     if result.repairs:
-        with st.expander(f"已修复 {len(result.repairs)} 个无效几何"):
-            st.write("\n".join(f"- {line}" for line in result.repairs))
+        st.warning(f"已修复或舍弃 {len(result.repairs)} 个无效几何（属性都已保留），明细见下方。")
+        with st.expander(f"几何修复明细（{len(result.repairs)} 条）"):
+            st.markdown("\n".join(f"- {md(line)}" for line in result.repairs[:500]))
+            if len(result.repairs) > 500:
+                st.caption(f"另有 {len(result.repairs) - 500} 条未列出。")
     render_matching(result, features, boundaries=boundaries, keys=keys, on_saved=on_saved)
     return result
+
+
+def _encoding_select(column: DeltaGenerator, keys: Keys, result: ImportResult | None) -> None:
+    options = encoding_options(result)
+    if st.session_state.get(keys.encoding, AUTO_ENCODING) not in options:
+        st.session_state[keys.encoding] = AUTO_ENCODING
+    column.selectbox("属性编码", options, format_func=lambda e: encoding_label(e, result), key=keys.encoding)
+
+
+def _matches_for(
+    result: ImportResult, features: gpd.GeoDataFrame, name_field: str, keys: Keys
+) -> tuple[list[Match], list[str]]:
+    """Matches of the imported layer, kept in the session: a rerun (a map click) does not match again."""
+    what = (
+        st.session_state[keys.imported][0] if keys.imported in st.session_state else result.filename,
+        len(result.gdf),
+        name_field,
+        hash((tuple(features["id"]), tuple(features["name"]), tuple(features["county"].astype(str)))),
+    )
+    cached = st.session_state.get(keys.match_cache)
+    if cached and cached[0] == what:
+        return cached[1], cached[2]
+    matches, notes = match_by_name(result, features, name_field=name_field)
+    st.session_state[keys.match_cache] = (what, matches, notes)
+    return matches, notes
 
 
 def render_matching(
@@ -394,13 +456,20 @@ def render_matching(
         return
     default = columns.index(result.name_field) if result.name_field in columns else 0
     name_field = st.selectbox("名称字段", columns, index=default, key=keys.name_field)
-    matches, notes = match_by_name(result, features, name_field=name_field)
+    try:
+        matches, notes = _matches_for(result, features, str(name_field), keys)
+    except GisIOError as exc:
+        st.error(md(str(exc)))
+        return
     for note in notes:
-        st.caption(note)
+        st.caption(md(note))
     if not matches:
         st.info("没有可与规划条目匹配的点。")
         return
     safe = set(best_matches(matches))
+    if len(matches) > MAX_MATCH_ROWS:
+        st.caption(f"共 {len(matches):,} 条候选，表中列出得分最高的 {MAX_MATCH_ROWS:,} 条。")
+        matches = sorted(matches, key=lambda m: (-m.score, m.row))[:MAX_MATCH_ROWS]
     table = pd.DataFrame(
         {
             "采用": [m in safe for m in matches],

@@ -73,9 +73,11 @@ def on_map_click(key: str) -> None:
     """st_folium's on_change: the clicked layer's tooltip carries its key (``f:``/``t:``/``d:``); select it.
 
     The map also reports its bounds when it is moved: only a new click (its count changed) selects.  In the edit
-    mode the map's clicks draw; the edited item stays selected.
+    mode the map's clicks draw; the edited item stays selected.  A click on the map of the view just left (its frame
+    stays on the page until the new map is drawn) is dropped: its item is not in this view, and selecting it would
+    leave the panel empty.
     """
-    if editor.editing_item() is not None:
+    if editor.editing_item() is not None or not key.startswith(map_key(state.county(), "")):
         return
     value = st.session_state.get(key) or {}
     seen = (key, value.get("last_object_clicked_count"))
