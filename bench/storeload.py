@@ -1,8 +1,9 @@
 """Concurrent importers and savers on the editable store (issue 14's SQLite/GeoPackage and PostGIS backends), then
 a count that no row was lost.  Part of ``make bench-load`` (:func:`bench.load.main`); not a test.
 
-Each writer is a separate process (spawned, so SQLite's file locking and PostgreSQL's connections are exercised as
-by several app servers):
+Each writer is a separate Python process (``python -m bench.storeload WRITER …``, so SQLite's file locking and
+PostgreSQL's connections are exercised as by several app servers; a fresh interpreter rather than multiprocessing's
+spawn, which re-runs the parent's ``__main__`` and breaks when that is a Streamlit script):
 
 * an *importer* imports its own items in batches (``Store.import_items``, one transaction each) and then imports
   rows for one item every writer shares;
@@ -18,11 +19,13 @@ test values far from Chongqing (the store checks shapes, not places).
 from __future__ import annotations
 
 import importlib.util
-import multiprocessing
+import json
 import random
+import subprocess
+import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,6 +149,24 @@ def saver(url: str, writer: int, n_items: int, n_shared: int) -> tuple[int, int]
     return writes, retries
 
 
+class WriterFailed(RuntimeError):
+    """A writer process exited with an error (its stderr's last line is the message)."""
+
+
+WRITERS = {"importer": importer, "saver": saver}
+
+
+def _writer_process(kind: str, url: str, writer: int, n_items: int, n_shared: int) -> tuple[int, int]:
+    """Run one writer in its own interpreter; its (writes, retries)."""
+    args = [sys.executable, "-m", "bench.storeload", kind, url, str(writer), str(n_items), str(n_shared)]
+    done = subprocess.run(args, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise WriterFailed(f"{kind} {writer}: {tail}")
+    writes, retries = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(writes), int(retries)
+
+
 def run(url: str, backend: str, *, writers: int = 8, n_items: int = 40, n_shared: int = 10) -> StoreResult:
     """``writers`` processes (half importers, half savers) on the store at ``url``; then the counts."""
     from shapely.geometry import Point
@@ -162,16 +183,15 @@ def run(url: str, backend: str, *, writers: int = 8, n_items: int = 40, n_shared
         seed.close()
     importers = writers // 2
     savers = writers - importers
-    spawn = multiprocessing.get_context("spawn")
     start = time.perf_counter()
-    with ProcessPoolExecutor(writers, mp_context=spawn) as pool:
-        jobs = [pool.submit(importer, url, w, n_items, n_shared) for w in range(importers)]
-        jobs += [pool.submit(saver, url, importers + w, n_items, n_shared) for w in range(savers)]
+    with ThreadPoolExecutor(writers) as pool:
+        jobs = [pool.submit(_writer_process, "importer", url, w, n_items, n_shared) for w in range(importers)]
+        jobs += [pool.submit(_writer_process, "saver", url, importers + w, n_items, n_shared) for w in range(savers)]
         for job in jobs:
             try:
                 writes, retries = job.result()
-            except Exception as exc:  # noqa: BLE001 - a writer that failed is reported, not fatal to the bench
-                result.problems.append(f"a writer failed: {type(exc).__name__}: {exc}")
+            except WriterFailed as exc:
+                result.problems.append(f"a writer failed: {exc}")
                 continue
             result.written += writes
             result.conflicts += retries
@@ -233,3 +253,8 @@ def run_backends(pg_url: str | None = None) -> list[StoreResult]:
     finally:
         cluster.stop()
     return out
+
+
+if __name__ == "__main__":  # one writer process of :func:`run`: KIND URL WRITER N_ITEMS N_SHARED
+    kind, url, writer, n_items, n_shared = sys.argv[1:6]
+    print(json.dumps(WRITERS[kind](url, int(writer), int(n_items), int(n_shared))))
