@@ -106,6 +106,16 @@ _VIEW_JS = """
     }).observe(legend.getContainer());
   }
   map.on("zoomend moveend", map._rrDeclutter);
+  // Leaflet focuses the map on every press so the arrow keys work, and focus() scrolls the page around this frame
+  // until the frame is in view. With the map partly scrolled out of the page, that moved the map between press and
+  // release and the click landed beside the marker. Focus without scrolling; the keys still work.
+  if (map.keyboard && map.keyboard.enabled()) {
+    map.keyboard.disable();
+    map.keyboard._onMouseDown = function () {
+      if (!this._focused) this._map.getContainer().focus({preventScroll: true});
+    };
+    map.keyboard.enable();
+  }
 })
 """
 

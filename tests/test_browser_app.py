@@ -68,6 +68,35 @@ def test_clicking_a_demo_village_shows_designation_town_and_quote(app_url: str, 
     expect(panel.locator("blockquote")).to_contain_text(entity.source.quote)
 
 
+def test_a_click_on_a_map_scrolled_partly_out_of_the_page_lands(app_url: str, page) -> None:
+    """A planner who scrolled down to the tables and back up part of the way clicks a marker: the page must not
+    scroll between press and release (Leaflet's focus on press did), or the click lands beside the marker."""
+    frame = open_view(page, f"{app_url}/?county=500235&layers=demo_village")
+    villages = frame.locator(".leaflet-marker-pane .rr-pin:has(i.fa-home)")
+    expect(villages.first).to_be_visible()
+    page.get_by_role("tab", name="属性表").click()  # scrolls the page down to the tabs
+    map_frame = page.locator(MAP_FRAME)
+    page.locator("[data-testid='stMain']").evaluate(
+        "(main, frame) => { main.scrollTop += frame.getBoundingClientRect().top + 120; }", map_frame.element_handle()
+    )
+    top = map_frame.bounding_box()["y"]
+    assert top < 0, f"the map should start above the page's top edge, at {top}"
+    # the first village whose centre is in sight, pressed and released by the mouse at that spot
+    target = None
+    for i in range(villages.count()):
+        box = villages.nth(i).bounding_box()
+        if box and box["y"] > 40:
+            target = (villages.nth(i), box)
+            break
+    assert target, "no village marker in the visible part of the map"
+    page.mouse.click(target[1]["x"] + target[1]["width"] / 2, target[1]["y"] + target[1]["height"] / 2)
+    assert map_frame.bounding_box()["y"] == pytest.approx(top, abs=1), "the page scrolled under the click"
+    heading = page.locator(".rr-panel h3").first
+    expect(heading).to_be_visible()
+    villages_of_plan = {e.name for e in load_plan("500235").entities if e.category == "demo_village"}
+    assert heading.inner_text() in villages_of_plan
+
+
 def layer_chip(page, label: str):
     """The sidebar's layer chip of a category (its label is "name drawn/total"; no "/" in the pattern: Playwright's
     selector syntax would break on it)."""
